@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -48,8 +49,8 @@ size_t Utf8SequenceLength(std::string_view text, size_t i) {
 bool AppendEscaped(std::string& out, std::string_view text, size_t max_input) {
   size_t i = 0;
   while (i < text.size()) {
-    if (i >= max_input) return true;
     const size_t length = Utf8SequenceLength(text, i);
+    if (i + std::max<size_t>(length, 1) > max_input) return true;
     if (length == 0) {
       out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
       ++i;
@@ -223,6 +224,29 @@ std::string QuoteText(std::string_view text, size_t max_length) {
   const bool cut = AppendEscaped(out, text, max_length);
   out += '"';
   if (cut) out += "...";
+  return out;
+}
+
+std::string PrintableText(std::string_view text, size_t max_length) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t length = Utf8SequenceLength(text, i);
+    if (i + std::max<size_t>(length, 1) > max_length) {
+      out += "...";
+      break;
+    }
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+      ++i;
+    } else if (length == 1 && (static_cast<unsigned char>(text[i]) < 0x20 || text[i] == 0x7F)) {
+      out += ' ';
+      ++i;
+    } else {
+      out.append(text.substr(i, length));
+      i += length;
+    }
+  }
   return out;
 }
 

@@ -39,6 +39,11 @@ std::string FormatValue(const Value& value, size_t max_length = std::string::npo
 // appended after the closing quote. For quoting untrusted text in messages.
 std::string QuoteText(std::string_view text, size_t max_length = std::string::npos);
 
+// `text` made safe to embed in a message or a Kubernetes status without quoting: invalid UTF-8
+// becomes U+FFFD and control characters (newlines included) become spaces. Longer than
+// max_length bytes of input, it is cut at a character boundary and ends with "...".
+std::string PrintableText(std::string_view text, size_t max_length = std::string::npos);
+
 // Number of characters in UTF-8 `text`, each byte that is not part of a well-formed sequence
 // counting as one (as Go's utf8.RuneCountInString does).
 size_t CountCharacters(std::string_view text);

@@ -67,6 +67,15 @@ TEST(QuoteTextTest, QuotesEscapesAndCuts) {
   EXPECT_EQ(QuoteText("\x7f"), "\"\\u007f\"");
 }
 
+TEST(PrintableTextTest, ReplacesControlCharactersAndInvalidUtf8) {
+  EXPECT_EQ(PrintableText("line one\nline\ttwo"), "line one line two");
+  EXPECT_EQ(PrintableText("ok \"quoted\" caf\xC3\xA9"), "ok \"quoted\" caf\xC3\xA9");
+  EXPECT_EQ(PrintableText("bad\xFF"), "bad\xEF\xBF\xBD");
+  EXPECT_EQ(PrintableText("abcdef", 3), "abc...");
+  EXPECT_EQ(PrintableText("\xC3\xA9\xC3\xA9", 3), "\xC3\xA9...");
+  EXPECT_EQ(QuoteText("\xC3\xA9\xC3\xA9", 3), "\"\xC3\xA9\"...");
+}
+
 TEST(CountCharactersTest, CountsCodePointsAndInvalidBytesOneEach) {
   EXPECT_EQ(CountCharacters(""), 0u);
   EXPECT_EQ(CountCharacters("abc"), 3u);
