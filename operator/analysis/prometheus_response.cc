@@ -150,6 +150,14 @@ Result<Value> ParsePrometheusResponse(std::string_view body) {
       if (colon != std::string_view::npos) what.remove_prefix(colon + 2);
       return Malformed(fmt::format("the body is not JSON (at byte {}: {}); it begins {}", e.byte,
                                    what, QuoteText(body, kBodyPrefixLength)));
+    } catch (const Value::exception& e) {
+      // Well-formed text nlohmann cannot hold, such as a number beyond the range of a double
+      // (out_of_range.406). Found by fuzz_prometheus_response.
+      std::string_view what = e.what();
+      const size_t bracket = what.find("] ");
+      if (bracket != std::string_view::npos) what.remove_prefix(bracket + 2);
+      return Malformed(fmt::format("the body is not JSON ({}); it begins {}", what,
+                                   QuoteText(body, kBodyPrefixLength)));
     }
     if (!response.is_object()) {
       return Malformed(fmt::format("the body is a JSON {}, not an object with a \"status\"",

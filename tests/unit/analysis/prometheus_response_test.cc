@@ -140,6 +140,19 @@ TEST(PrometheusResponseTest, BodyThatIsNotJsonIsQuoted) {
   EXPECT_EQ(ErrorOf("").message(), "unexpected Prometheus response: the body is empty");
 }
 
+// Found by fuzz_prometheus_response: nlohmann reports numbers that overflow a double with an
+// out_of_range exception, not a parse_error; it used to surface as an unexpected exception.
+TEST(PrometheusResponseTest, NumbersBeyondADoubleAreNotJson) {
+  Status status = ErrorOf("888e888888888888888888\"888888888\"metric\"");
+  EXPECT_EQ(status.code(), StatusCode::kInternal);
+  EXPECT_THAT(status.message(),
+              StartsWith("unexpected Prometheus response: the body is not JSON (number overflow"));
+  EXPECT_THAT(status.message(), HasSubstr("it begins \"888e888888888888888888"));
+  status = ErrorOf(R"({"status":"success","data":{"resultType":"scalar","result":[1e999,"1"]}})");
+  EXPECT_THAT(status.message(),
+              HasSubstr("the body is not JSON (number overflow parsing '1e999')"));
+}
+
 TEST(PrometheusResponseTest, WrongShapesNameWhatIsWrong) {
   EXPECT_EQ(ErrorOf("[1,2]").message(),
             "unexpected Prometheus response: the body is a JSON list, not an object with a "
