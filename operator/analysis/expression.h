@@ -39,7 +39,8 @@
 // of source, kMaxExpressionDepth levels of nesting (parentheses, operators and accesses all
 // count), strings built by + up to 1 MiB.
 //
-// Errors are InvalidArgument Statuses, never exceptions. A parse error reads
+// Errors are InvalidArgument Statuses (Internal only if memory runs out), never exceptions.
+// A parse error reads
 //   at column 12: expected ")" but found end of input
 // (columns count characters from 1). An evaluation error names the sub-expression:
 //   in `result.rate`: no field "rate" (fields: "count", "ok")
