@@ -485,8 +485,13 @@ Result<Artifact> Libgit2Source::FetchLocked(const FetchRequest& request, const G
     resolved = ResolvePinnedCommit(req.ref);
   } else {
     git_remote* raw_remote = nullptr;
-    // Anonymous: the URL is not written to the clone's config.
-    if (git_remote_create_anonymous(&raw_remote, repo.get(), req.url.c_str()) != 0) {
+    // Anonymous, so the URL is not written to the clone's config. Skipping url.insteadOf
+    // (there is no config to apply anyway) also avoids a leak: libgit2 1.5 loses the PCRE
+    // match data of every config pattern it tries.
+    git_remote_create_options create_opts = GIT_REMOTE_CREATE_OPTIONS_INIT;
+    create_opts.repository = repo.get();
+    create_opts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+    if (git_remote_create_with_opts(&raw_remote, req.url.c_str(), &create_opts) != 0) {
       return InvalidArgument(
           fmt::format("libgit2 rejects the URL {}: {}", redacted, session.Scrub(LastGitError())));
     }

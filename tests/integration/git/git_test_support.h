@@ -117,4 +117,7 @@ class TcpProxy {
 // A loopback port on which nothing listens (bound, read, closed).
 int UnusedPort();
 
+// How many file descriptors this process has open.
+int OpenDescriptors();
+
 }  // namespace gantry::git::testing
