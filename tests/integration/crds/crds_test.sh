@@ -56,6 +56,9 @@ done
 k wait --for=condition=NamesAccepted --timeout=60s -f crds/ >/dev/null ||
   fail "CRD names were not accepted"
 k wait --for=condition=Established --timeout=60s -f crds/ || fail "CRDs did not become Established"
+# Discovery cached by the calls above may predate the CRDs on a fresh cluster; start over so that
+# the gantry category and short names resolve.
+rm -rf "${cache:?}"/*
 
 k create namespace "$ns" >/dev/null
 
