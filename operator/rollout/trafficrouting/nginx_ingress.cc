@@ -88,9 +88,14 @@ Result<json> DesiredCanaryIngress(const json& stable_ingress, const CanaryIngres
     const std::string& cls = StringAt(meta["annotations"], kIngressClassAnnotation.data());
     if (!cls.empty()) annotations[std::string(kIngressClassAnnotation)] = cls;
   }
-  annotations[std::string(kCanaryAnnotation)] = "true";
-  annotations[std::string(kCanaryWeightAnnotation)] =
-      std::to_string(std::clamp(params.weight, 0, 100));
+  const std::string prefix =
+      params.annotation_prefix.empty() ? std::string(kDefaultAnnotationPrefix)
+                                       : params.annotation_prefix;
+  for (const auto& [key, value] : params.additional_annotations) {
+    annotations[fmt::format("{}/{}", prefix, key)] = value;
+  }
+  annotations[prefix + "/canary"] = "true";
+  annotations[prefix + "/canary-weight"] = std::to_string(std::clamp(params.weight, 0, 100));
 
   json canary_spec = json::object();
   canary_spec["rules"] = std::move(rules);
@@ -110,13 +115,16 @@ Result<json> DesiredCanaryIngress(const json& stable_ingress, const CanaryIngres
               {"spec", std::move(canary_spec)}};
 }
 
-std::optional<int32_t> CanaryIngressWeight(const json& canary_ingress) {
+std::optional<int32_t> CanaryIngressWeight(const json& canary_ingress,
+                                           std::string_view annotation_prefix) {
+  const std::string key = fmt::format(
+      "{}/canary-weight", annotation_prefix.empty() ? kDefaultAnnotationPrefix : annotation_prefix);
   if (!canary_ingress.is_object() || !canary_ingress.contains("metadata")) return 0;
   const json& meta = canary_ingress["metadata"];
   if (!meta.contains("annotations")) return 0;
   const json& annotations = meta["annotations"];
-  if (!annotations.is_object() || !annotations.contains(kCanaryWeightAnnotation)) return 0;
-  const std::string& text = StringAt(annotations, kCanaryWeightAnnotation.data());
+  if (!annotations.is_object() || !annotations.contains(key)) return 0;
+  const std::string& text = StringAt(annotations, key.c_str());
   int32_t value = -1;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || ptr != text.data() + text.size() || value < 0 || value > 100) {

@@ -104,3 +104,24 @@ TEST(NginxIngressTest, LongNamesKeepTheSuffix) {
 
 }  // namespace
 }  // namespace gantry::rollout::nginx
+
+namespace gantry::rollout::nginx {
+namespace {
+
+TEST(NginxIngressTest, PrefixAndAdditionalAnnotations) {
+  CanaryIngressParams p = Params(15);
+  p.annotation_prefix = "custom.io";
+  p.additional_annotations = {{"canary-by-header", "X-Canary"}};
+  auto got = DesiredCanaryIngress(StableIngress(), p);
+  ASSERT_TRUE(got.ok());
+  const auto& a = (*got)["metadata"]["annotations"];
+  EXPECT_EQ(a["custom.io/canary"], "true");
+  EXPECT_EQ(a["custom.io/canary-weight"], "15");
+  EXPECT_EQ(a["custom.io/canary-by-header"], "X-Canary");
+  EXPECT_FALSE(a.contains("nginx.ingress.kubernetes.io/canary"));
+  EXPECT_EQ(CanaryIngressWeight(*got, "custom.io"), 15);
+  EXPECT_EQ(CanaryIngressWeight(*got), 0);
+}
+
+}  // namespace
+}  // namespace gantry::rollout::nginx
