@@ -59,8 +59,9 @@ struct FetchRequest {
   GitRef ref;
   GitAuth auth;
   std::chrono::milliseconds timeout{60'000};  // the whole fetch, connect included
-  // The commit of the caller's current artifact ("" if none). When the remote ref still
-  // points there and its directory is present, Fetch downloads nothing.
+  // The commit of the caller's current artifact ("" if none). Fetch never downloads a commit
+  // it already holds, as an artifact or in the clone, so when the remote ref still points
+  // here nothing is downloaded; logs say "unchanged" against this commit.
   std::string last_commit;
 };
 

@@ -480,7 +480,9 @@ Result<Artifact> Libgit2Source::FetchLocked(const FetchRequest& request, const G
   ResolvedRef resolved;
   RemotePtr remote;
 
-  if (!req.ref.commit.empty() && HasCommit(repo.get(), Lower(req.ref.commit))) {
+  const std::string pinned = Lower(req.ref.commit);
+  if (!pinned.empty() &&
+      (fs::is_directory(store_.ArtifactPath(id, pinned)) || HasCommit(repo.get(), pinned))) {
     // A pinned commit that is already here: nothing on the remote can change it.
     resolved = ResolvePinnedCommit(req.ref);
   } else {
@@ -523,9 +525,10 @@ Result<Artifact> Libgit2Source::FetchLocked(const FetchRequest& request, const G
     if (!r.ok()) return r.status();
     resolved = std::move(*r);
 
-    const bool unchanged = resolved.commit == Lower(req.last_commit) &&
-                           fs::is_directory(store_.ArtifactPath(id, resolved.commit));
-    if (!unchanged && !HasCommit(repo.get(), resolved.commit)) {
+    // The remote did not move (or moved to a commit seen before): nothing to download.
+    const bool have = fs::is_directory(store_.ArtifactPath(id, resolved.commit)) ||
+                      HasCommit(repo.get(), resolved.commit);
+    if (!have) {
       std::vector<char*> specs;
       for (auto& spec : resolved.refspecs) specs.push_back(spec.data());
       git_strarray refspecs{specs.data(), specs.size()};
@@ -557,7 +560,10 @@ Result<Artifact> Libgit2Source::FetchLocked(const FetchRequest& request, const G
     git_remote_disconnect(remote.get());
   }
 
-  if (!HasCommit(repo.get(), resolved.commit)) {
+  // An existing artifact is enough (the clone may have been dropped since); otherwise the
+  // commit must be in the clone to be exported.
+  if (!fs::is_directory(store_.ArtifactPath(id, resolved.commit)) &&
+      !HasCommit(repo.get(), resolved.commit)) {
     return NotFound(fmt::format("commit {} not found at {}{}", resolved.commit, redacted,
                                 resolved.ref.empty() ? "" : " in " + resolved.ref));
   }
@@ -602,14 +608,17 @@ Result<Artifact> Libgit2Source::FetchLocked(const FetchRequest& request, const G
     const uint64_t size = ArtifactStore::DiskUsage(store_.ClonePath(id));
     if (size > options_.max_clone_bytes) {
       spdlog::warn(
-          "GitRepository {}: clone holds {} MiB, above the limit of {} MiB; it will be "
+          "GitRepository {}: the clone holds {} bytes, above the limit of {}; it will be "
           "fetched afresh next time",
-          req.name, size >> 20, options_.max_clone_bytes >> 20);
+          req.name, size, options_.max_clone_bytes);
       GANTRY_RETURN_IF_ERROR(store_.DropClone(id));
     }
-  } else {
+  } else if (artifact.commit == Lower(req.last_commit)) {
     spdlog::debug("GitRepository {}: {} unchanged at {}, nothing downloaded", req.name,
                   artifact.revision, redacted);
+  } else {
+    spdlog::info("GitRepository {}: {} from {} was already in the cache, nothing downloaded",
+                 req.name, artifact.revision, redacted);
   }
   return artifact;
 }

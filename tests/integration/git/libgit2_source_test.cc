@@ -159,6 +159,75 @@ TEST_F(Libgit2SourceTest, ExportKeepsModesAndSymlinksAndLeavesOutSubmodules) {
   EXPECT_FALSE(fs::exists(a.directory / ".git"));
 }
 
+// Git itself never writes such trees, but a hostile server can serve them: an entry named
+// ".." or ".git" must not be written outside of, or as metadata into, the artifact.
+TEST_F(Libgit2SourceTest, RefusesTreesWithUnsafeNames) {
+  WorkRepo repo(tmp_.path() / "remote/evil.git", tmp_.path() / "work/evil");
+  repo.Commit({{"ok.yaml", "ok"}}, "fine so far");
+  std::string blob = repo.Git("hash-object -w ok.yaml");
+  blob.pop_back();  // newline
+  std::string raw_blob_id;
+  for (size_t i = 0; i < blob.size(); i += 2) {
+    raw_blob_id += static_cast<char>(std::stoi(blob.substr(i, 2), nullptr, 16));
+  }
+  for (const std::string name : {"..", ".git", ".GIT"}) {
+    SCOPED_TRACE(name);
+    const fs::path tree_file = tmp_.path() / "tree.bin";
+    std::ofstream(tree_file, std::ios::binary)
+        << "100644 " << name << std::string(1, '\0') << raw_blob_id;
+    std::string tree = repo.Git("hash-object -t tree -w --literally " + tree_file.string());
+    tree.pop_back();
+    std::string commit = repo.Git("commit-tree " + tree + " -m evil");
+    commit.pop_back();
+    repo.Git("push -q --force origin " + commit + ":refs/heads/main");
+
+    const fs::path cache = tmp_.path() / ("evil-cache" + std::to_string(name.size()) + name);
+    auto source = NewLibgit2Source(cache, clock_);
+    FetchRequest req{.name = "default/evil", .url = "file://" + repo.bare().string()};
+    auto a = source->Fetch(req);
+    ASSERT_FALSE(a.ok());
+    EXPECT_EQ(a.status().code(), StatusCode::kInvalidArgument) << a.status().ToString();
+    EXPECT_NE(a.status().message().find("unsafe entry \"" + name + "\""), std::string::npos)
+        << a.status().message();
+    EXPECT_NE(a.status().message().find(commit), std::string::npos) << a.status().message();
+    // No artifact, nothing half-written, and no stray file anywhere in the cache.
+    for (const auto& entry : fs::recursive_directory_iterator(cache)) {
+      const std::string leaf = entry.path().filename().string();
+      if (leaf == "artifacts" || leaf == "tmp") {
+        EXPECT_TRUE(fs::is_empty(entry.path())) << entry.path();
+      }
+      EXPECT_NE(leaf, "ok.yaml") << entry.path();
+    }
+  }
+}
+
+TEST_F(Libgit2SourceTest, DiskBoundsHold) {
+  WorkRepo repo(tmp_.path() / "remote/bounds.git", tmp_.path() / "work/bounds");
+  repo.Commit({{"small.yaml", "small"}, {"big.bin", RandomText(50'000, 3)}}, "big");
+
+  // A tree over max_artifact_bytes is refused and leaves nothing behind.
+  auto strict = NewSource({.max_artifact_bytes = 10'000});
+  auto a = strict->Fetch({.name = "default/bounds", .url = "file://" + repo.bare().string()});
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), StatusCode::kInvalidArgument) << a.status().ToString();
+  EXPECT_NE(a.status().message().find("big.bin"), std::string::npos) << a.status().message();
+
+  // A clone over max_clone_bytes is dropped after the fetch; the artifact stays, an unchanged
+  // poll still downloads nothing, and the next change is fetched in full into a new clone.
+  auto tight = NewSource({.max_clone_bytes = 1});
+  FetchRequest req{.name = "default/bounds", .url = "file://" + repo.bare().string()};
+  Artifact first = MustFetch(req, tight.get());
+  const fs::path clone = first.directory.parent_path().parent_path() / "repo.git";
+  EXPECT_FALSE(fs::exists(clone));
+  EXPECT_EQ(ReadFile(first.directory / "small.yaml"), "small");
+  req.last_commit = first.commit;
+  EXPECT_FALSE(MustFetch(req, tight.get()).stats.downloaded);
+  repo.Commit({{"small.yaml", "changed"}}, "change");
+  Artifact next = MustFetch(req, tight.get());
+  EXPECT_EQ(next.stats.received_objects, first.stats.received_objects + 3);
+  EXPECT_EQ(ReadFile(next.directory / "small.yaml"), "changed");
+}
+
 TEST_F(Libgit2SourceTest, GitDaemonResolvesEveryRefKind) {
   auto repo = ServedRepo("refs");
   const std::string c1 = repo->Commit({{"v.txt", "1.0.0"}}, "c1");
@@ -255,9 +324,8 @@ TEST_F(Libgit2SourceTest, UnchangedRemoteDownloadsNothingOverTheNetwork) {
     EXPECT_LT(second.stats.network_bytes_read, 2'000u);
     std::cerr << "  " << url << ": first fetch read " << first.stats.network_bytes_read
               << " bytes (pack " << first.stats.received_bytes << "), unchanged poll read "
-              << second.stats.network_bytes_read << " bytes (pack "
-              << second.stats.received_bytes << ") in " << second.stats.duration.count()
-              << " ms\n";
+              << second.stats.network_bytes_read << " bytes (pack " << second.stats.received_bytes
+              << ") in " << second.stats.duration.count() << " ms\n";
   }
 
   // After a one-file change only the new objects travel.
