@@ -9,7 +9,7 @@
 // Encoding rules, matching Go's `omitempty` where Kubernetes types use it:
 //   std::string          omitted when empty (unless kAlways)
 //   int64_t, bool        always written (an int64_t with kOmitEmpty: omitted when 0)
-//   std::optional<T>     written when set
+//   std::optional<T>     written when set (an optional string even when empty)
 //   vector, map          omitted when empty
 //   nested struct        always written (an empty one as {})
 //   nlohmann::json       omitted when null

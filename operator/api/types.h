@@ -40,7 +40,8 @@
 // reconcilers would then have to get right everywhere; with `extra`, the typed struct is the
 // whole truth and a plain PUT of ToJson() is correct. ToJson writes known fields by Go's
 // `omitempty` rules (empty strings, lists and maps and unset optionals are omitted; integers
-// and booleans are always written), so ToJson(FromJson(x)) contains every field of x, and
+// and booleans are always written), so ToJson(FromJson(x)) contains every field of x except
+// empty strings and lists, with defaults filled in and times at second precision, and
 // FromJson(ToJson(y)) == y.
 //
 // All types are plain values: copy them freely; no member function touches shared state.
