@@ -1,0 +1,187 @@
+#include "operator/rollout/rollout_sync.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "operator/api/conditions.h"
+#include "operator/rollout/analysis.h"
+#include "operator/rollout/blue_green.h"
+#include "operator/rollout/canary.h"
+#include "operator/rollout/replica_math.h"
+#include "operator/rollout/restart.h"
+#include "operator/rollout/status.h"
+#include "operator/rollout/sync.h"
+#include "operator/rollout/traffic_router.h"
+
+namespace gantry::rollout {
+namespace {
+
+using nlohmann::json;
+
+const kube::GroupVersionKind kRolloutGvk{std::string(api::kGroup), std::string(api::kVersion),
+                                         std::string(api::Rollout::kKind)};
+
+// Writes ctx.rollout.status if it differs from what was read. Conflict when the Rollout
+// changed meanwhile (a user's abort, a new template): the next pass sees both.
+Status WriteStatus(RolloutContext& ctx) {
+  if (ctx.rollout.status == ctx.old_status) return Status::Ok();
+  json object = ctx.object;
+  object["status"] = ctx.rollout.ToJson()["status"];
+  Result<kube::Object> written =
+      ctx.client.UpdateStatus(object, {false, ctx.deps.field_manager});
+  if (!written.ok()) {
+    return written.status().WithContext(fmt::format("writing status of Rollout {}", ctx.Key()));
+  }
+  return Status::Ok();
+}
+
+// An invalid spec: Degraded with the reason, no retry until the spec changes.
+Result<SyncOutcome> Stall(const Collaborators& deps, const kube::Object& object,
+                          api::Rollout rollout, const Status& why) {
+  const api::RolloutStatus old = rollout.status;
+  api::RolloutStatus& st = rollout.status;
+  const api::Time now = deps.clock.Now();
+  const std::string message = "InvalidSpec: " + why.message();
+  st.phase = api::RolloutPhase::kDegraded;
+  st.message = message;
+  st.observed_generation = rollout.metadata.generation;
+  api::MarkStalled(st.conditions, rollout.metadata.generation, "InvalidSpec", why.message(), now);
+  api::SetCondition(st.conditions,
+                    {"Progressing", std::string(api::kConditionFalse),
+                     rollout.metadata.generation, std::nullopt, "InvalidSpec", why.message(),
+                     json::object()},
+                    now);
+  if (old.message != message && deps.events) {
+    deps.events(object, RolloutEvent{true, "InvalidSpec", why.message()});
+  }
+  if (!(st == old)) {
+    json updated = object;
+    updated["status"] = rollout.ToJson()["status"];
+    Result<kube::Object> written = deps.client.UpdateStatus(updated, {false, deps.field_manager});
+    if (!written.ok()) return written.status();
+  }
+  SyncOutcome out;
+  out.kind = SyncOutcome::Kind::kStalled;
+  out.message = message;
+  out.rollout = std::move(rollout);
+  return out;
+}
+
+int32_t CanaryWeightAfter(RolloutContext& ctx) {
+  const api::RolloutStatus& st = ctx.rollout.status;
+  if (st.canary.weights) return static_cast<int32_t>(st.canary.weights->canary.weight);
+  return 0;
+}
+
+// Without a router the canary's share is its share of available pods; recorded in
+// status.canary.weights so that `kubectl get` and the CLI show it the same way.
+void RecordReplicaRatio(RolloutContext& ctx) {
+  if (!ctx.rollout.spec.strategy.canary || ctx.router != nullptr) return;
+  api::RolloutStatus& st = ctx.rollout.status;
+  const ReplicaSetInfo* n = ctx.NewRs();
+  int32_t total = 0;
+  for (const ReplicaSetInfo& rs : ctx.replica_sets) total += rs.available;
+  const int32_t weight = st.stable_rs == ctx.current_hash || n == nullptr
+                             ? 0
+                             : ReplicaRatioWeight(n->available, total);
+  const auto& c = *ctx.rollout.spec.strategy.canary;
+  api::TrafficWeights w;
+  w.canary = {weight, ctx.current_hash, c.canary_service, json::object()};
+  w.stable = {100 - weight, st.stable_rs, c.stable_service, json::object()};
+  st.canary.weights = std::move(w);
+}
+
+}  // namespace
+
+Result<SyncOutcome> SyncRollout(const Collaborators& deps, const kube::ObjectKey& key) {
+  Result<kube::Object> object = deps.client.Get({kRolloutGvk, key.ns, key.name});
+  if (!object.ok()) {
+    if (object.status().code() == StatusCode::kNotFound) {
+      SyncOutcome gone;
+      gone.kind = SyncOutcome::Kind::kGone;
+      return gone;
+    }
+    return object.status().WithContext(fmt::format("reading Rollout {}", key.ToString()));
+  }
+  if ((*object)["metadata"].contains("deletionTimestamp")) {
+    SyncOutcome gone;
+    gone.kind = SyncOutcome::Kind::kGone;
+    return gone;
+  }
+  Result<api::Rollout> decoded = api::Rollout::FromJson(*object);
+  if (!decoded.ok()) {
+    // Not even readable: record what we can through a merge patch of the status.
+    const std::string message = "InvalidSpec: " + decoded.status().message();
+    json patch = {{"status", {{"phase", "Degraded"}, {"message", message}}}};
+    Result<kube::Object> patched = deps.client.Patch({kRolloutGvk, key.ns, key.name},
+                                                     kube::PatchType::kMerge, patch,
+                                                     {false, deps.field_manager, "status"});
+    if (!patched.ok()) spdlog::warn("Rollout {}: {}", key.ToString(), patched.status().ToString());
+    SyncOutcome out;
+    out.kind = SyncOutcome::Kind::kStalled;
+    out.message = message;
+    return out;
+  }
+  if (Status valid = decoded->Validate(); !valid.ok()) {
+    return Stall(deps, *object, std::move(decoded).value(), valid);
+  }
+
+  RolloutContext ctx(deps, std::move(decoded).value(), *object);
+  Status s = [&]() -> Status {
+    GANTRY_RETURN_IF_ERROR(LoadReplicaSets(ctx));
+    Result<bool> ready = EnsureNewReplicaSet(ctx);
+    if (!ready.ok()) return ready.status();
+    if (!*ready) return Status::Ok();  // collision: status carries the new count
+    GANTRY_RETURN_IF_ERROR(LoadAnalysisRuns(ctx));
+    Result<std::unique_ptr<TrafficRouter>> router =
+        NewTrafficRouter(ctx.rollout, ctx.Owner(), ctx.client, deps.field_manager);
+    if (!router.ok()) return router.status();
+    ctx.router = std::move(router).value();
+    if (ctx.rollout.spec.strategy.blue_green) {
+      GANTRY_RETURN_IF_ERROR(ReconcileBlueGreen(ctx));
+    } else {
+      GANTRY_RETURN_IF_ERROR(ReconcileCanary(ctx));
+    }
+    return ReconcileRestart(ctx);
+  }();
+
+  if (!s.ok()) {
+    // Say why in status (best effort: the status write may be what fails), then back off.
+    // InvalidArgument here is about other objects (an Ingress without the stable backend, a
+    // template argument without a value): the Rollout is Degraded until they are fixed, and
+    // retries with backoff notice the fix without a change to the Rollout.
+    api::RolloutStatus& st = ctx.rollout.status;
+    ctx.pause.ApplyTo(st, ctx.now);
+    const bool config = s.code() == StatusCode::kInvalidArgument;
+    const std::string reason = config ? "InvalidConfiguration" : "ReconcileError";
+    api::MarkFailed(st.conditions, ctx.rollout.metadata.generation, reason, s.message(), ctx.now);
+    if (config) {
+      st.phase = api::RolloutPhase::kDegraded;
+      if (ctx.old_status.message != reason + ": " + s.message()) ctx.Warning(reason, s.message());
+    }
+    st.message = reason + ": " + s.message();
+    if (Status w = WriteStatus(ctx); !w.ok()) {
+      spdlog::warn("Rollout {}: {}", ctx.Key(), w.ToString());
+    }
+    return s;
+  }
+
+  ctx.pause.ApplyTo(ctx.rollout.status, ctx.now);
+  RecordReplicaRatio(ctx);
+  FinishStatus(ctx);
+  GANTRY_RETURN_IF_ERROR(WriteStatus(ctx));
+
+  SyncOutcome out;
+  out.kind = SyncOutcome::Kind::kDone;
+  out.requeue_after = ctx.requeue_after();
+  if (!out.requeue_after && ctx.rollout.status.phase == api::RolloutPhase::kProgressing) {
+    // Waiting for pods: the ReplicaSet watch brings us back, but look again anyway in case a
+    // change is missed, and to notice the progress deadline.
+    out.requeue_after = std::chrono::seconds(10);
+  }
+  out.canary_weight = CanaryWeightAfter(ctx);
+  out.rollout = std::move(ctx.rollout);
+  return out;
+}
+
+}  // namespace gantry::rollout
