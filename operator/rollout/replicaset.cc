@@ -150,6 +150,11 @@ bool TemplateMatches(const json& rollout_template, const json& rs_template) {
   return Contains(WithoutHashLabel(rollout_template), WithoutHashLabel(rs_template));
 }
 
+bool SameTemplate(const json& a, const json& b) {
+  const json x = WithoutHashLabel(a), y = WithoutHashLabel(b);
+  return Contains(x, y) && Contains(y, x);
+}
+
 int64_t MaxRevision(const std::vector<ReplicaSetInfo>& sets) {
   int64_t max = 0;
   for (const ReplicaSetInfo& rs : sets) max = std::max(max, rs.revision);

@@ -90,6 +90,12 @@ nlohmann::json NewReplicaSet(const NewReplicaSetParams& params);
 // label is ignored. Used to tell a reusable ReplicaSet from a hash collision.
 bool TemplateMatches(const nlohmann::json& rollout_template, const nlohmann::json& rs_template);
 
+// True when both templates say the same thing (each matches the other), the hash label aside:
+// a Rollout template copied back from a ReplicaSet (`gantry rollout undo`, or `kubectl edit`
+// with the server's defaults in it) is recognised as that ReplicaSet's template even though it
+// hashes differently.
+bool SameTemplate(const nlohmann::json& a, const nlohmann::json& b);
+
 // The highest revision among `sets`, 0 when empty.
 int64_t MaxRevision(const std::vector<ReplicaSetInfo>& sets);
 

@@ -60,6 +60,17 @@ Status LoadReplicaSets(RolloutContext& ctx) {
     ctx.Normal("ReplicaSetAdopted", fmt::format("Adopted orphan ReplicaSet {}", rs.name));
     ctx.replica_sets.push_back(ReadReplicaSet(std::move(adopted).value()));
   }
+  if (ctx.NewRs() == nullptr) {
+    // A template copied back from one of our ReplicaSets (undo) hashes differently from the
+    // one that ReplicaSet was made for, because the API server filled in defaults; it is still
+    // that ReplicaSet's template, so use it rather than start a twin.
+    for (const ReplicaSetInfo& rs : ctx.replica_sets) {
+      if (!rs.hash.empty() && SameTemplate(r.spec.pod_template, rs.object["spec"]["template"])) {
+        ctx.current_hash = rs.hash;
+        break;
+      }
+    }
+  }
   return Status::Ok();
 }
 

@@ -130,3 +130,19 @@ TEST(ReplicaSetTest, ScalePatchSetsAndClearsTheDeadline) {
 
 }  // namespace
 }  // namespace gantry::rollout
+
+namespace gantry::rollout {
+namespace {
+
+TEST(ReplicaSetTest, SameTemplateIsSymmetric) {
+  nlohmann::json live = NewReplicaSet(Params())["spec"]["template"];
+  live["spec"]["containers"][0]["imagePullPolicy"] = "IfNotPresent";
+  nlohmann::json copied = live;  // what undo writes back into the Rollout
+  copied["metadata"]["labels"].erase("rollouts-pod-template-hash");
+  EXPECT_TRUE(SameTemplate(copied, live));
+  EXPECT_FALSE(SameTemplate(Template("nginx:1"), live));  // defaults missing on one side
+  EXPECT_TRUE(TemplateMatches(Template("nginx:1"), live));
+}
+
+}  // namespace
+}  // namespace gantry::rollout
