@@ -1,0 +1,190 @@
+// Rollouts against the real control plane: ReplicaSets become pods (kube-controller-manager)
+// that become Ready (kwok); the passes run in this process with the real clock, as the operator
+// runs them. Replica counts are checked at every step.
+#include <gtest/gtest.h>
+
+#include "operator/cli/rollout_actions.h"
+#include "operator/rollout/trafficrouting/nginx_ingress.h"
+#include "rollout_cluster.h"
+
+namespace gantry::rollout::testing {
+namespace {
+
+using std::chrono::seconds;
+
+class RolloutIntegrationTest : public RolloutClusterTest {};
+
+TEST_F(RolloutIntegrationTest, CanaryThroughWeightsAndPausesToCompletion) {
+  CreateService("web-stable", "web");
+  CreateService("web-canary", "web");
+  Create(RolloutJson("web", 4, "registry.local/web:1",
+                     json{{"canary",
+                           {{"stableService", "web-stable"},
+                            {"canaryService", "web-canary"},
+                            {"maxSurge", 1},
+                            {"maxUnavailable", 0},
+                            {"steps", json::array({{{"setWeight", 25}},
+                                                   {{"pause", json::object()}},
+                                                   {{"setWeight", 50}},
+                                                   {{"pause", {{"duration", "3s"}}}}})}}}}));
+  ASSERT_TRUE(Drive("web", [&] { return Phase("web") == "Healthy"; })) << last_error_;
+  const std::string stable = Status("web")["stableRS"];
+  EXPECT_EQ(CountsOf(stable).available, 4);
+
+  SetImage("web", "registry.local/web:2");
+  ASSERT_TRUE(Drive("web", [&] { return Phase("web") == "Paused"; })) << last_error_;
+  const std::string canary = Status("web")["currentPodHash"];
+  ASSERT_NE(canary, stable);
+  EXPECT_EQ(Status("web")["currentStepIndex"], 1);
+  EXPECT_EQ(CountsOf(canary).desired, 1);
+  EXPECT_EQ(CountsOf(canary).available, 1);
+  EXPECT_EQ(CountsOf(stable).desired, 3);
+  EXPECT_EQ(CountsOf(stable).available, 3);
+  EXPECT_EQ(Status("web")["canary"]["weights"]["canary"]["weight"], 25);
+  EXPECT_EQ(Get(kServiceGvk, "web-canary")["spec"]["selector"][std::string(kPodTemplateHashLabel)],
+            canary);
+  EXPECT_EQ(Get(kServiceGvk, "web-stable")["spec"]["selector"][std::string(kPodTemplateHashLabel)],
+            stable);
+
+  ASSERT_TRUE(cli::PromoteRollout(*client_, {ns_, "web"}, false).ok());
+  // setWeight 50 reached, now in the 3s pause.
+  ASSERT_TRUE(Drive("web", [&] {
+    return Status("web").value("currentStepIndex", 0) == 3 && Phase("web") == "Paused";
+  })) << last_error_;
+  EXPECT_EQ(CountsOf(canary).desired, 2);
+  EXPECT_EQ(CountsOf(stable).desired, 2);
+  EXPECT_EQ(CountsOf(canary).available, 2);
+  EXPECT_EQ(CountsOf(stable).available, 2);
+
+  ASSERT_TRUE(Drive("web", [&] { return Phase("web") == "Healthy"; })) << last_error_;
+  EXPECT_EQ(Status("web")["stableRS"], canary);
+  EXPECT_EQ(CountsOf(canary).available, 4);
+  EXPECT_EQ(CountsOf(stable).desired, 0);
+  EXPECT_EQ(Get(kServiceGvk, "web-stable")["spec"]["selector"][std::string(kPodTemplateHashLabel)],
+            canary);
+}
+
+TEST_F(RolloutIntegrationTest, NginxCanaryAbortReturnsTrafficThenScalesDown) {
+  CreateService("shop-stable", "shop");
+  CreateService("shop-canary", "shop");
+  Create(json::parse(R"({"apiVersion":"networking.k8s.io/v1","kind":"Ingress",
+      "metadata":{"name":"shop","annotations":{"kubernetes.io/ingress.class":"nginx"}},
+      "spec":{"rules":[{"host":"shop.local","http":{"paths":[
+        {"path":"/","pathType":"Prefix","backend":{"service":{"name":"shop-stable","port":{"number":80}}}}]}}]}})"));
+  Create(RolloutJson("shop", 3, "registry.local/shop:1",
+                     json{{"canary",
+                           {{"stableService", "shop-stable"},
+                            {"canaryService", "shop-canary"},
+                            {"trafficRouting", {{"nginx", {{"stableIngress", "shop"}}}}},
+                            {"abortScaleDownDelaySeconds", 4},
+                            {"steps", json::array({{{"setWeight", 40}}, {{"pause", json::object()}}})}}}}));
+  ASSERT_TRUE(Drive("shop", [&] { return Phase("shop") == "Healthy"; })) << last_error_;
+  const std::string stable = Status("shop")["stableRS"];
+  const auto weight = [&] {
+    return nginx::CanaryIngressWeight(Get(kIngressGvk, "shop-shop-canary")).value_or(-1);
+  };
+  EXPECT_EQ(weight(), 0);
+
+  SetImage("shop", "registry.local/shop:2");
+  ASSERT_TRUE(Drive("shop", [&] { return Phase("shop") == "Paused"; })) << last_error_;
+  const std::string canary = Status("shop")["currentPodHash"];
+  EXPECT_EQ(weight(), 40);
+  EXPECT_EQ(CountsOf(canary).available, 2);  // ceil(3 * 40%)
+  EXPECT_EQ(CountsOf(stable).available, 3);  // stable stays whole under a router
+  const json ingress = Get(kIngressGvk, "shop-shop-canary");
+  EXPECT_EQ(ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/canary"], "true");
+  EXPECT_EQ(ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"],
+            "shop-canary");
+
+  ASSERT_TRUE(cli::AbortRollout(*client_, {ns_, "shop"}).ok());
+  // Traffic first...
+  ASSERT_TRUE(Drive("shop", [&] { return weight() == 0; })) << last_error_;
+  EXPECT_EQ(CountsOf(canary).desired, 2) << "the canary must outlive its traffic";
+  EXPECT_EQ(Phase("shop"), "Degraded");
+  // ...then pods, after abortScaleDownDelaySeconds.
+  ASSERT_TRUE(Drive("shop", [&] { return CountsOf(canary).desired == 0; })) << last_error_;
+  EXPECT_EQ(CountsOf(stable).available, 3);
+  EXPECT_NE(Status("shop")["message"].get<std::string>().find("RolloutAborted"), std::string::npos);
+}
+
+TEST_F(RolloutIntegrationTest, BlueGreenWithManualPromotion) {
+  CreateService("api-active", "api");
+  CreateService("api-preview", "api");
+  Create(RolloutJson("api", 2, "registry.local/api:1",
+                     json{{"blueGreen",
+                           {{"activeService", "api-active"},
+                            {"previewService", "api-preview"},
+                            {"autoPromotionEnabled", false},
+                            {"scaleDownDelaySeconds", 3}}}}));
+  ASSERT_TRUE(Drive("api", [&] { return Phase("api") == "Healthy"; })) << last_error_;
+  const std::string blue = Status("api")["stableRS"];
+  const auto selects = [&](const std::string& svc) {
+    return Get(kServiceGvk, svc)["spec"]["selector"].value(std::string(kPodTemplateHashLabel), "");
+  };
+  EXPECT_EQ(selects("api-active"), blue);
+
+  SetImage("api", "registry.local/api:2");
+  ASSERT_TRUE(Drive("api", [&] { return Phase("api") == "Paused"; })) << last_error_;
+  const std::string green = Status("api")["currentPodHash"];
+  EXPECT_EQ(selects("api-preview"), green);
+  EXPECT_EQ(selects("api-active"), blue);
+  EXPECT_EQ(CountsOf(green).available, 2);
+  EXPECT_EQ(CountsOf(blue).available, 2);
+
+  ASSERT_TRUE(cli::PromoteRollout(*client_, {ns_, "api"}, false).ok());
+  ASSERT_TRUE(Drive("api", [&] { return selects("api-active") == green; })) << last_error_;
+  EXPECT_EQ(CountsOf(blue).desired, 2) << "blue stays for scaleDownDelaySeconds";
+  ASSERT_TRUE(Drive("api", [&] {
+    return CountsOf(blue).desired == 0 && Phase("api") == "Healthy";
+  })) << last_error_;
+  EXPECT_EQ(Status("api")["stableRS"], green);
+}
+
+TEST_F(RolloutIntegrationTest, HttpRouteWeights) {
+  if (!InstallCrds("httproute")) {
+    GTEST_SKIP() << "the Gateway API HTTPRoute CRD could not be installed (needs go and the Go "
+                    "module proxy or a module cache with sigs.k8s.io/gateway-api)";
+  }
+  ASSERT_TRUE(Eventually([&] { return client_->Mapping(kRouteGvk).ok(); }, seconds(30)));
+  CreateService("pay-stable", "pay");
+  CreateService("pay-canary", "pay");
+  Create(json::parse(R"({"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute",
+      "metadata":{"name":"pay"},
+      "spec":{"parentRefs":[{"name":"gw"}],"rules":[{"backendRefs":[
+        {"name":"pay-stable","port":80,"weight":100},{"name":"pay-canary","port":80,"weight":0}]}]}})"));
+  Create(RolloutJson("pay", 2, "registry.local/pay:1",
+                     json{{"canary",
+                           {{"stableService", "pay-stable"},
+                            {"canaryService", "pay-canary"},
+                            {"trafficRouting", {{"gatewayAPI", {{"httpRoute", "pay"}}}}},
+                            {"steps", json::array({{{"setWeight", 30}}, {{"pause", json::object()}}})}}}}));
+  ASSERT_TRUE(Drive("pay", [&] { return Phase("pay") == "Healthy"; })) << last_error_;
+  SetImage("pay", "registry.local/pay:2");
+  ASSERT_TRUE(Drive("pay", [&] { return Phase("pay") == "Paused"; })) << last_error_;
+  json refs = Get(kRouteGvk, "pay")["spec"]["rules"][0]["backendRefs"];
+  EXPECT_EQ(refs[0]["weight"], 70);
+  EXPECT_EQ(refs[1]["weight"], 30);
+  ASSERT_TRUE(cli::PromoteRollout(*client_, {ns_, "pay"}, false).ok());
+  ASSERT_TRUE(Drive("pay", [&] { return Phase("pay") == "Healthy"; })) << last_error_;
+  refs = Get(kRouteGvk, "pay")["spec"]["rules"][0]["backendRefs"];
+  EXPECT_EQ(refs[0]["weight"], 100);
+  EXPECT_EQ(refs[1]["weight"], 0);
+}
+
+TEST_F(RolloutIntegrationTest, ScaleSubresourceLikeAnHpa) {
+  Create(RolloutJson("hpa", 2, "registry.local/hpa:1", json{{"canary", json::object()}}));
+  ASSERT_TRUE(Drive("hpa", [&] { return Phase("hpa") == "Healthy"; })) << last_error_;
+  auto scaled = client_->UpdateScale({kRolloutGvk, ns_, "hpa"}, 5);
+  ASSERT_TRUE(scaled.ok()) << scaled.status().ToString();
+  ASSERT_TRUE(Drive("hpa", [&] {
+    return Phase("hpa") == "Healthy" && Status("hpa").value("availableReplicas", 0) == 5;
+  })) << last_error_;
+  auto scale = client_->GetScale({kRolloutGvk, ns_, "hpa"});
+  ASSERT_TRUE(scale.ok()) << scale.status().ToString();
+  EXPECT_EQ((*scale)["spec"]["replicas"], 5);
+  EXPECT_EQ((*scale)["status"]["replicas"], 5);
+  EXPECT_EQ((*scale)["status"]["selector"], "app=hpa");
+}
+
+}  // namespace
+}  // namespace gantry::rollout::testing
