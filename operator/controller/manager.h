@@ -1,0 +1,127 @@
+// Manager: the `gantry operator` process. It owns the Kubernetes client, the shared informers,
+// the controllers with their work queues, the event recorder, the metrics registry, leader
+// election and the three HTTP servers, and runs them in order:
+//
+//   1. connect: GET /version, logged (a bad kubeconfig or an unreachable server fails here);
+//   2. serve /healthz + /readyz (probe address), /metrics (metrics address) and the webhook
+//      address (handlers registered by later controllers);
+//   3. start every informer, including one on Namespaces that logs what it sees; /readyz
+//      answers 200 once all have synced and every ready check passes;
+//   4. with --leader-elect, wait to lead (readiness does not depend on it);
+//   5. start the controllers' workers;
+//   6. on stop (SIGINT/SIGTERM): stop controllers, release the lease, stop informers, flush
+//      events, stop the servers, in that order. Losing the lease also stops the manager, with
+//      an error, so the process restarts as a mere candidate.
+//
+// Set-up calls (Informer, AddController, AddReadyCheck, webhook_server()->Handle) are made
+// from one thread before Run; afterwards the accessors are safe from any thread.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "operator/common/clock.h"
+#include "operator/common/status.h"
+#include "operator/controller/http_server.h"
+#include "operator/controller/metrics.h"
+#include "operator/controller/reconciler.h"
+#include "operator/controller/runner.h"
+#include "operator/controller/work_queue.h"
+#include "operator/kube/event_recorder.h"
+#include "operator/kube/informer.h"
+#include "operator/kube/kube_client.h"
+#include "operator/kube/rest_config.h"
+
+namespace gantry::controller {
+
+// The flags of `gantry operator` (DESIGN.md §3).
+struct ManagerOptions {
+  std::string kubeconfig;
+  std::string context;
+  std::string ns;                                   // "" watches all namespaces
+  std::string metrics_bind_address = ":8080";       // "0" disables
+  std::string health_probe_bind_address = ":8081";  // "0" disables
+  std::string webhook_bind_address = ":9292";       // "0" disables
+  bool leader_elect = false;
+  std::string leader_election_namespace;  // default: the config's namespace
+  std::string leader_election_id = "gantry-leader";
+  int concurrency = 4;  // workers per controller
+  double kube_qps = 50;
+  int kube_burst = 100;
+};
+
+class Manager {
+ public:
+  // Resolves the config (--kubeconfig, in-cluster, $KUBECONFIG, ~/.kube/config) and builds
+  // the client. Does not contact the server yet.
+  static Result<std::unique_ptr<Manager>> Create(ManagerOptions options, Clock& clock);
+  // With a client made elsewhere (tests pass a FakeKubeClient or a RestKubeClient).
+  Manager(std::unique_ptr<kube::KubeClient> client, ManagerOptions options, Clock& clock);
+  ~Manager();
+  Manager(const Manager&) = delete;
+  Manager& operator=(const Manager&) = delete;
+
+  kube::KubeClient& client() { return *client_; }
+  Metrics& metrics() { return metrics_; }
+  kube::EventRecorder& events() { return *events_; }
+  const ManagerOptions& options() const { return options_; }
+  Clock& clock() { return clock_; }
+
+  // The shared informer for `gvk`, created on first use (later calls return the same one and
+  // ignore `options`). options.ns defaults to the manager's namespace.
+  kube::SharedInformer& Informer(const kube::GroupVersionKind& gvk,
+                                 kube::InformerOptions options = {});
+  // Registers a controller; returns its queue, which the caller feeds from informer handlers.
+  // workers <= 0 uses --concurrency.
+  WorkQueue& AddController(const std::string& name, Reconciler& reconciler, int workers = 0);
+  // An extra readiness condition: /readyz fails with the check's message while it is not OK.
+  void AddReadyCheck(const std::string& name, std::function<Status()> check);
+  // The server for POST /hooks/..., or null when --webhook-bind-address is "0".
+  HttpServer* webhook_server() { return webhook_server_.get(); }
+
+  // Runs until `stop` is requested (OK) or something fatal happens (the error): the server is
+  // unreachable at start, a port cannot be bound, or leadership is lost.
+  Status Run(std::stop_token stop);
+
+  // True when every informer has synced and every ready check passes; `why` says what is not.
+  bool Ready(std::string* why = nullptr) const;
+  // Ports actually bound (after Run started them); 0 when disabled.
+  int metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
+  int health_port() const { return health_server_ ? health_server_->port() : 0; }
+  int webhook_port() const { return webhook_server_ ? webhook_server_->port() : 0; }
+  // True once Run has started the servers (tests wait for it).
+  bool serving() const { return serving_.load(); }
+
+ private:
+  struct Controller {
+    std::string name;
+    Reconciler* reconciler;
+    std::unique_ptr<WorkQueue> queue;
+    std::unique_ptr<Runner> runner;
+    int workers;
+  };
+
+  Status StartServers();
+  void StopServers();
+  void WatchNamespaces();
+
+  ManagerOptions options_;
+  Clock& clock_;
+  std::unique_ptr<kube::KubeClient> client_;
+  Metrics metrics_;
+  std::unique_ptr<kube::EventRecorder> events_;
+  std::map<kube::GroupVersionKind, std::unique_ptr<kube::SharedInformer>> informers_;
+  std::vector<Controller> controllers_;
+  std::vector<std::pair<std::string, std::function<Status()>>> ready_checks_;
+  std::unique_ptr<HttpServer> metrics_server_;
+  std::unique_ptr<HttpServer> health_server_;
+  std::unique_ptr<HttpServer> webhook_server_;
+  std::atomic<bool> serving_{false};
+  Status init_status_;  // a bind address that could not be parsed, reported by Run
+};
+
+}  // namespace gantry::controller

@@ -1,0 +1,47 @@
+// Runner: N worker threads that take keys from a WorkQueue and call a Reconciler, then act on
+// the typed result (see reconciler.h): Done/Waiting forget the key's backoff and requeue after
+// the requested delay; Stalled forgets and does not requeue; Error requeues with the key's
+// backoff (or the Status's retry_after). Each reconcile is counted and timed in Metrics and
+// logged when it fails or stalls, naming the controller and the object.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "operator/controller/metrics.h"
+#include "operator/controller/reconciler.h"
+#include "operator/controller/work_queue.h"
+
+namespace gantry::controller {
+
+class Runner {
+ public:
+  // `reconciler`, `queue` and `metrics` (may be null) must outlive the runner.
+  Runner(std::string name, Reconciler& reconciler, WorkQueue& queue, int workers, Metrics* metrics);
+  ~Runner();  // Stop()s
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  void Start();
+  // Shuts the queue down, lets in-flight reconciles finish and joins the workers.
+  void Stop();
+  // Runs one key through the reconciler and applies its result, on the calling thread. What
+  // each worker does per key; exposed so tests can drive a controller step by step.
+  void ProcessOne(const ObjectKey& key);
+
+  const std::string& name() const { return name_; }
+
+ private:
+  void Work();
+
+  const std::string name_;
+  Reconciler& reconciler_;
+  WorkQueue& queue_;
+  const int workers_;
+  Metrics* const metrics_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace gantry::controller
