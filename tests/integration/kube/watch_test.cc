@@ -40,8 +40,8 @@ TEST_F(WatchTest, StreamsChangesInOrderAndResumesWithoutDuplicates) {
         [&](const WatchEvent& e) {
           std::lock_guard lock(mu);
           // Only this test's objects: the controller manager adds kube-root-ca.crt to every new
-      // namespace at a moment of its choosing.
-      if (e.type != WatchEvent::Type::kBookmark && NameOf(e.object).rfind("w", 0) == 0) {
+          // namespace at a moment of its choosing.
+          if (e.type != WatchEvent::Type::kBookmark && NameOf(e.object).rfind("w", 0) == 0) {
             seen.push_back({e.type, NameOf(e.object), ResourceVersionOf(e.object)});
           }
           return Status::Ok();
