@@ -59,9 +59,10 @@ Result<std::string> PromoteRollout(kube::KubeClient& client, const RolloutRef& r
   const bool spec_paused = spec.value("paused", false);
   const bool paused = IsPaused(*rollout);
   if (status.value("abort", false)) {
-    return InvalidArgument(fmt::format("{} is aborted; use `gantry rollout retry` to start it "
-                                       "again, or change its template",
-                                       Name(ref)));
+    return InvalidArgument(
+        fmt::format("{} is aborted; use `gantry rollout retry` to start it "
+                    "again, or change its template",
+                    Name(ref)));
   }
   json patch = json::object();
   std::string summary;
@@ -80,9 +81,10 @@ Result<std::string> PromoteRollout(kube::KubeClient& client, const RolloutRef& r
                            .value("steps", json::array());
     const int64_t index = status.value("currentStepIndex", int64_t{0});
     if (!steps.is_array() || index >= static_cast<int64_t>(steps.size())) {
-      return InvalidArgument(fmt::format("{} is not paused and has no step left to skip; "
-                                         "promote --full finishes a blue/green or canary at once",
-                                         Name(ref)));
+      return InvalidArgument(
+          fmt::format("{} is not paused and has no step left to skip; "
+                      "promote --full finishes a blue/green or canary at once",
+                      Name(ref)));
     }
     patch["currentStepIndex"] = index + 1;
     json canary = status.value("canary", json::object());
@@ -91,7 +93,8 @@ Result<std::string> PromoteRollout(kube::KubeClient& client, const RolloutRef& r
     }
     summary = fmt::format("{} promoted: skipped step {} of {}", Name(ref), index + 1, steps.size());
   }
-  if (Result<kube::Object> r = PatchStatus(client, ref, *rollout, patch); !r.ok()) return r.status();
+  if (Result<kube::Object> r = PatchStatus(client, ref, *rollout, patch); !r.ok())
+    return r.status();
   if (spec_paused) {
     if (Result<kube::Object> r = PatchSpec(client, ref, {{"paused", false}}); !r.ok()) {
       return r.status();
@@ -128,7 +131,8 @@ Result<std::string> UndoRollout(kube::KubeClient& client, const RolloutRef& ref,
   if (!rollout.ok()) return rollout.status();
   const std::string uid = kube::UidOf(*rollout);
   Result<kube::ObjectList> sets = client.ListAll(kReplicaSet, ref.ns);
-  if (!sets.ok()) return sets.status().WithContext(fmt::format("listing ReplicaSets of {}", Name(ref)));
+  if (!sets.ok())
+    return sets.status().WithContext(fmt::format("listing ReplicaSets of {}", Name(ref)));
   std::map<int64_t, rollout::ReplicaSetInfo> by_revision;
   for (kube::Object& item : sets->items) {
     rollout::ReplicaSetInfo rs = rollout::ReadReplicaSet(std::move(item));
@@ -151,11 +155,12 @@ Result<std::string> UndoRollout(kube::KubeClient& client, const RolloutRef& ref,
   auto found = by_revision.find(target);
   if (found == by_revision.end()) {
     std::string have;
-    for (const auto& [rev, rs] : by_revision) have += fmt::format("{}{}", have.empty() ? "" : ", ", rev);
-    return InvalidArgument(fmt::format("{} has no revision {} to go back to (revisions: {})",
-                                       Name(ref), target == 0 ? std::string("before the current")
-                                                              : std::to_string(target),
-                                       have.empty() ? "none" : have));
+    for (const auto& [rev, rs] : by_revision)
+      have += fmt::format("{}{}", have.empty() ? "" : ", ", rev);
+    return InvalidArgument(
+        fmt::format("{} has no revision {} to go back to (revisions: {})", Name(ref),
+                    target == 0 ? std::string("before the current") : std::to_string(target),
+                    have.empty() ? "none" : have));
   }
   json tmpl = found->second.object["spec"]["template"];
   if (tmpl.contains("metadata") && tmpl["metadata"].contains("labels")) {
@@ -184,17 +189,19 @@ Result<std::string> RestartRollout(kube::KubeClient& client, const RolloutRef& r
   if (Result<kube::Object> r = PatchSpec(client, ref, {{"restartAt", at}}); !r.ok()) {
     return r.status();
   }
-  return fmt::format("{} restarting: pods created before {} are replaced one at a time",
-                     Name(ref), at);
+  return fmt::format("{} restarting: pods created before {} are replaced one at a time", Name(ref),
+                     at);
 }
 
-Result<std::string> SetRolloutImage(kube::KubeClient& client, const RolloutRef& ref,
-                                    const std::vector<std::pair<std::string, std::string>>& images) {
+Result<std::string> SetRolloutImage(
+    kube::KubeClient& client, const RolloutRef& ref,
+    const std::vector<std::pair<std::string, std::string>>& images) {
   if (images.empty()) return InvalidArgument("set-image needs at least one CONTAINER=IMAGE");
   Result<json> rollout = GetRollout(client, ref);
   if (!rollout.ok()) return rollout.status();
-  const json pod_spec =
-      rollout->value("spec", json::object()).value("template", json::object()).value("spec", json::object());
+  const json pod_spec = rollout->value("spec", json::object())
+                            .value("template", json::object())
+                            .value("spec", json::object());
   json patch = json::array({{{"op", "test"},
                              {"path", "/metadata/resourceVersion"},
                              {"value", kube::ResourceVersionOf(*rollout)}}});

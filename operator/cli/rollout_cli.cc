@@ -149,8 +149,8 @@ void AddRolloutCommands(CLI::App& app, int& exit_code) {
   get->callback([=, &exit_code] { exit_code = Get(*o, *name, *watch, *timeout); });
 
   auto full = std::make_shared<bool>(false);
-  CLI::App* promote = AddNamed(*group, "promote",
-                               "Resume a paused Rollout, or skip the current step", *name);
+  CLI::App* promote =
+      AddNamed(*group, "promote", "Resume a paused Rollout, or skip the current step", *name);
   promote->add_flag("--full", *full, "Skip every remaining step and analysis");
   common(promote);
   promote->callback([=, &exit_code] {
@@ -160,8 +160,8 @@ void AddRolloutCommands(CLI::App& app, int& exit_code) {
     });
   });
 
-  CLI::App* abort = AddNamed(*group, "abort",
-                             "Send traffic back to stable and scale the new pods down", *name);
+  CLI::App* abort =
+      AddNamed(*group, "abort", "Send traffic back to stable and scale the new pods down", *name);
   common(abort);
   abort->callback([=, &exit_code] {
     exit_code = WithClient(*o, [&](kube::KubeClient& c, RolloutRef ref) {
@@ -199,8 +199,8 @@ void AddRolloutCommands(CLI::App& app, int& exit_code) {
     });
   });
 
-  CLI::App* restart = AddNamed(*group, "restart",
-                               "Replace every pod, one at a time (spec.restartAt)", *name);
+  CLI::App* restart =
+      AddNamed(*group, "restart", "Replace every pod, one at a time (spec.restartAt)", *name);
   common(restart);
   restart->callback([=, &exit_code] {
     exit_code = WithClient(*o, [&](kube::KubeClient& c, RolloutRef ref) {

@@ -46,7 +46,8 @@ std::string Age(const json& object, Clock::TimePoint now) {
 }
 
 std::string HashOf(const json& object) {
-  return Str(At(object, {"metadata", "labels", std::string(rollout::kPodTemplateHashLabel).c_str()}));
+  return Str(
+      At(object, {"metadata", "labels", std::string(rollout::kPodTemplateHashLabel).c_str()}));
 }
 
 std::string PhaseIcon(const std::string& phase) {
@@ -116,7 +117,8 @@ Result<RolloutView> FetchRolloutView(kube::KubeClient& client, const std::string
   Result<kube::ObjectList> sets = client.ListAll(kReplicaSet, ns, options);
   if (!sets.ok()) return sets.status();
   for (kube::Object& rs : sets->items) {
-    if (rollout::ReadReplicaSet(rs).controller_uid == uid) view.replica_sets.push_back(std::move(rs));
+    if (rollout::ReadReplicaSet(rs).controller_uid == uid)
+      view.replica_sets.push_back(std::move(rs));
   }
   Result<kube::ObjectList> pods = client.ListAll(kPod, ns, options);
   if (!pods.ok()) return pods.status();
@@ -205,10 +207,11 @@ std::string RenderRolloutView(const RolloutView& view, Clock::TimePoint now) {
   for (const json& run : view.analysis_runs) {
     auto rev = revision_of_hash.find(HashOf(run));
     const int64_t revision =
-        rev != revision_of_hash.end() ? rev->second
-                                      : std::atoll(Str(At(run, {"metadata", "annotations",
-                                                               std::string(rollout::kRevisionAnnotation).c_str()}))
-                                                       .c_str());
+        rev != revision_of_hash.end()
+            ? rev->second
+            : std::atoll(Str(At(run, {"metadata", "annotations",
+                                      std::string(rollout::kRevisionAnnotation).c_str()}))
+                             .c_str());
     revisions[revision].runs.push_back(&run);
   }
 
@@ -218,7 +221,8 @@ std::string RenderRolloutView(const RolloutView& view, Clock::TimePoint now) {
   size_t rev_i = 0;
   for (const auto& [revision, rev] : revisions) {
     const bool last_rev = ++rev_i == revisions.size();
-    rows.push_back({last_rev ? "└──" : "├──", fmt::format("# revision:{}", revision), "", "", "", ""});
+    rows.push_back(
+        {last_rev ? "└──" : "├──", fmt::format("# revision:{}", revision), "", "", "", ""});
     const std::string indent = last_rev ? "   " : "│  ";
     std::vector<Row> children;
     std::vector<std::vector<Row>> grandchildren;
@@ -232,7 +236,7 @@ std::string RenderRolloutView(const RolloutView& view, Clock::TimePoint now) {
       if (info.scale_down_deadline) {
         roles.push_back(fmt::format("delay:{}", FormatAge(*info.scale_down_deadline - now)));
       }
-      std::string rs_status = info.desired == 0 ? "• ScaledDown"
+      std::string rs_status = info.desired == 0                ? "• ScaledDown"
                               : info.available >= info.desired ? "✔ Healthy"
                                                                : "◌ Progressing";
       children.push_back({"", info.name, "ReplicaSet", rs_status, Age(*rev.rs, now),
@@ -240,9 +244,10 @@ std::string RenderRolloutView(const RolloutView& view, Clock::TimePoint now) {
       std::vector<Row> pods;
       for (const json& pod : view.pods) {
         if (HashOf(pod) != info.hash) continue;
-        pods.push_back({"", Str(At(pod, {"metadata", "name"})), "Pod",
-                        fmt::format("{} {}", PodStatus(pod) == "Running" ? "✔" : "◌", PodStatus(pod)),
-                        Age(pod, now), PodReady(pod)});
+        pods.push_back(
+            {"", Str(At(pod, {"metadata", "name"})), "Pod",
+             fmt::format("{} {}", PodStatus(pod) == "Running" ? "✔" : "◌", PodStatus(pod)),
+             Age(pod, now), PodReady(pod)});
       }
       grandchildren.push_back(std::move(pods));
     }

@@ -20,8 +20,8 @@ Result<FetchedTemplate> FetchTemplate(RolloutContext& ctx, const api::AnalysisTe
   const std::string ns = ref.cluster_scope ? "" : ctx.rollout.metadata.namespace_;
   Result<kube::Object> got = ctx.client.Get({Gvk(kind), ns, ref.template_name});
   if (!got.ok()) {
-    return got.status().WithContext(fmt::format("{} {} referenced by Rollout {}", kind,
-                                                ref.template_name, ctx.Key()));
+    return got.status().WithContext(
+        fmt::format("{} {} referenced by Rollout {}", kind, ref.template_name, ctx.Key()));
   }
   FetchedTemplate t;
   t.name = ref.template_name;
@@ -58,8 +58,8 @@ api::AnalysisRun* FindRun(RolloutContext& ctx, const std::string& name) {
 api::AnalysisRun* FindUnrecordedRun(RolloutContext& ctx, const std::string& base) {
   for (api::AnalysisRun& run : ctx.analysis_runs) {
     const std::string& n = run.metadata.name;
-    const bool same = n == base || (n.size() > base.size() && n.compare(0, base.size(), base) == 0 &&
-                                    n[base.size()] == '.');
+    const bool same = n == base || (n.size() > base.size() &&
+                                    n.compare(0, base.size(), base) == 0 && n[base.size()] == '.');
     if (same && !api::IsTerminal(run.status.phase) && !run.spec.terminate) return &run;
   }
   return nullptr;
@@ -89,7 +89,8 @@ Result<api::AnalysisRun*> CreateRun(RolloutContext& ctx, AnalysisKind kind,
     if (FindRun(ctx, p.name) != nullptr) continue;
     Result<api::AnalysisRun> run = BuildAnalysisRun(analysis, templates, p);
     if (!run.ok()) return run.status();
-    Result<kube::Object> created = ctx.client.Create(run->ToJson(), {false, ctx.deps.field_manager});
+    Result<kube::Object> created =
+        ctx.client.Create(run->ToJson(), {false, ctx.deps.field_manager});
     if (!created.ok()) {
       if (created.status().code() == StatusCode::kAlreadyExists) continue;
       return created.status().WithContext(fmt::format("creating AnalysisRun {}", p.name));
@@ -109,8 +110,8 @@ Result<api::AnalysisRun*> CreateRun(RolloutContext& ctx, AnalysisKind kind,
 Status LoadAnalysisRuns(RolloutContext& ctx) {
   kube::ListOptions options;
   options.label_selector = fmt::format("{}={}", kRolloutNameLabel, ctx.rollout.metadata.name);
-  Result<kube::ObjectList> list = ctx.client.ListAll(Gvk(api::AnalysisRun::kKind),
-                                                     ctx.rollout.metadata.namespace_, options);
+  Result<kube::ObjectList> list =
+      ctx.client.ListAll(Gvk(api::AnalysisRun::kKind), ctx.rollout.metadata.namespace_, options);
   if (!list.ok()) {
     return list.status().WithContext(fmt::format("listing AnalysisRuns of Rollout {}", ctx.Key()));
   }
@@ -122,7 +123,8 @@ Status LoadAnalysisRuns(RolloutContext& ctx) {
                    run.status().ToString());
       continue;
     }
-    if (IsControlledBy(*run, ctx.rollout.metadata.uid)) ctx.analysis_runs.push_back(std::move(*run));
+    if (IsControlledBy(*run, ctx.rollout.metadata.uid))
+      ctx.analysis_runs.push_back(std::move(*run));
   }
   return Status::Ok();
 }
@@ -132,9 +134,9 @@ Result<AnalysisVerdict> ReconcileAnalysis(RolloutContext& ctx, AnalysisKind kind
                                           std::optional<int64_t> step_index,
                                           std::optional<api::RolloutAnalysisRunStatus>& tracked) {
   const ReplicaSetInfo* new_rs = ctx.NewRs();
-  const std::string base = AnalysisRunName(ctx.rollout.metadata.name, ctx.current_hash,
-                                           new_rs != nullptr ? new_rs->revision : 0, kind,
-                                           step_index, 0);
+  const std::string base =
+      AnalysisRunName(ctx.rollout.metadata.name, ctx.current_hash,
+                      new_rs != nullptr ? new_rs->revision : 0, kind, step_index, 0);
   api::AnalysisRun* run = nullptr;
   if (tracked && !tracked->name.empty()) run = FindRun(ctx, tracked->name);
   if (run == nullptr) run = FindUnrecordedRun(ctx, base);
@@ -143,8 +145,8 @@ Result<AnalysisVerdict> ReconcileAnalysis(RolloutContext& ctx, AnalysisKind kind
     if (!created.ok()) return created.status();
     run = *created;
   }
-  const bool changed = !tracked || tracked->name != run->metadata.name ||
-                       tracked->status != run->status.phase;
+  const bool changed =
+      !tracked || tracked->name != run->metadata.name || tracked->status != run->status.phase;
   tracked = api::RolloutAnalysisRunStatus{run->metadata.name, run->status.phase,
                                           run->status.message, nlohmann::json::object()};
 
@@ -154,16 +156,17 @@ Result<AnalysisVerdict> ReconcileAnalysis(RolloutContext& ctx, AnalysisKind kind
       return AnalysisVerdict::kRunning;
     case api::AnalysisPhase::kSuccessful:
       if (changed) {
-        ctx.Normal("AnalysisRunSuccessful", fmt::format("{} AnalysisRun {} succeeded",
-                                                         AnalysisKindName(kind), run->metadata.name));
+        ctx.Normal(
+            "AnalysisRunSuccessful",
+            fmt::format("{} AnalysisRun {} succeeded", AnalysisKindName(kind), run->metadata.name));
       }
       return AnalysisVerdict::kSuccessful;
     case api::AnalysisPhase::kFailed:
     case api::AnalysisPhase::kError: {
-      const std::string msg = fmt::format(
-          "{} AnalysisRun {} {}{}{}", AnalysisKindName(kind), run->metadata.name,
-          run->status.phase == api::AnalysisPhase::kError ? "errored" : "failed",
-          run->status.message.empty() ? "" : ": ", run->status.message);
+      const std::string msg =
+          fmt::format("{} AnalysisRun {} {}{}{}", AnalysisKindName(kind), run->metadata.name,
+                      run->status.phase == api::AnalysisPhase::kError ? "errored" : "failed",
+                      run->status.message.empty() ? "" : ": ", run->status.message);
       if (changed) ctx.Warning("AnalysisRunFailed", msg);
       ctx.pause.AddAbort(msg);
       return AnalysisVerdict::kFailed;
@@ -195,9 +198,9 @@ Status TerminateAnalysisRunsExcept(RolloutContext& ctx, const std::set<std::stri
       continue;
     }
     json patch = {{"spec", {{"terminate", true}}}};
-    Result<kube::Object> patched = ctx.client.Patch(
-        {Gvk(api::AnalysisRun::kKind), run.metadata.namespace_, run.metadata.name},
-        kube::PatchType::kMerge, patch, {false, ctx.deps.field_manager, ""});
+    Result<kube::Object> patched =
+        ctx.client.Patch({Gvk(api::AnalysisRun::kKind), run.metadata.namespace_, run.metadata.name},
+                         kube::PatchType::kMerge, patch, {false, ctx.deps.field_manager, ""});
     if (!patched.ok() && patched.status().code() != StatusCode::kNotFound) {
       return patched.status().WithContext(
           fmt::format("terminating AnalysisRun {}", run.metadata.name));

@@ -124,9 +124,9 @@ Result<api::AnalysisRun> BuildAnalysisRun(const api::RolloutAnalysis& analysis,
       } else if (a.value_from->field_ref) {
         auto v = ResolveFieldPath(p.rollout_json, a.value_from->field_ref->field_path);
         if (!v) {
-          return InvalidArgument(fmt::format(
-              "{}: analysis argument {}: fieldRef {} names no field of the Rollout", who, a.name,
-              a.value_from->field_ref->field_path));
+          return InvalidArgument(
+              fmt::format("{}: analysis argument {}: fieldRef {} names no field of the Rollout",
+                          who, a.name, a.value_from->field_ref->field_path));
         }
         arg.value = *v;
       } else {
@@ -147,7 +147,8 @@ Result<api::AnalysisRun> BuildAnalysisRun(const api::RolloutAnalysis& analysis,
   run.metadata.labels[std::string(kRolloutNameLabel)] = p.owner.name;
   run.metadata.labels[std::string(kPodTemplateHashLabel)] = p.latest_hash;
   run.metadata.labels[std::string(kRolloutTypeLabel)] = std::string(AnalysisKindName(p.kind));
-  if (p.step_index) run.metadata.labels[std::string(kStepIndexLabel)] = std::to_string(*p.step_index);
+  if (p.step_index)
+    run.metadata.labels[std::string(kStepIndexLabel)] = std::to_string(*p.step_index);
   run.metadata.annotations[std::string(kRevisionAnnotation)] = std::to_string(p.revision);
   run.metadata.extra["ownerReferences"] = json::array({ControllerReference(p.owner)});
 
@@ -155,9 +156,8 @@ Result<api::AnalysisRun> BuildAnalysisRun(const api::RolloutAnalysis& analysis,
   std::set<std::string> arg_names;
   std::set<std::string> dry_run_names;
   for (const FetchedTemplate& t : templates) {
-    const std::string tname =
-        fmt::format("{} {}", t.cluster_scope ? "ClusterAnalysisTemplate" : "AnalysisTemplate",
-                    t.name);
+    const std::string tname = fmt::format(
+        "{} {}", t.cluster_scope ? "ClusterAnalysisTemplate" : "AnalysisTemplate", t.name);
     for (const api::Metric& m : t.spec.metrics) {
       if (!metric_names.insert(m.name).second) {
         return InvalidArgument(fmt::format(
@@ -176,8 +176,8 @@ Result<api::AnalysisRun> BuildAnalysisRun(const api::RolloutAnalysis& analysis,
         run.spec.args.push_back(ta);
       } else {
         return InvalidArgument(fmt::format(
-            "{}: argument {} of {} has no value; give it one in the Rollout's analysis args",
-            who, ta.name, tname));
+            "{}: argument {} of {} has no value; give it one in the Rollout's analysis args", who,
+            ta.name, tname));
       }
     }
     for (const api::DryRun& d : t.spec.dry_run) {

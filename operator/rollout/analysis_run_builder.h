@@ -38,13 +38,13 @@ struct FetchedTemplate {
 };
 
 struct AnalysisRunParams {
-  std::string name;              // see AnalysisRunName
+  std::string name;  // see AnalysisRunName
   std::string ns;
-  OwnerInfo owner;               // the Rollout
-  nlohmann::json rollout_json;   // for valueFrom.fieldRef
+  OwnerInfo owner;              // the Rollout
+  nlohmann::json rollout_json;  // for valueFrom.fieldRef
   AnalysisKind kind = AnalysisKind::kStep;
   std::optional<int64_t> step_index;
-  std::string latest_hash;       // the new ReplicaSet's pod-template hash
+  std::string latest_hash;  // the new ReplicaSet's pod-template hash
   std::string stable_hash;
   int64_t revision = 0;
 };

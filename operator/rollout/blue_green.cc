@@ -37,11 +37,11 @@ bool SyncRevision(RolloutContext& ctx) {
       st.blue_green.post_promotion_analysis_run_status.reset();
       st.blue_green.scale_up_preview_check_point = false;
     }
-    ctx.Normal("RolloutUpdated",
-               initial ? fmt::format("Initial revision {} ({}) goes active without a preview",
-                                     revision, ctx.current_hash)
-                       : fmt::format("Rollout updated to revision {} ({})", revision,
-                                     ctx.current_hash));
+    ctx.Normal(
+        "RolloutUpdated",
+        initial ? fmt::format("Initial revision {} ({}) goes active without a preview", revision,
+                              ctx.current_hash)
+                : fmt::format("Rollout updated to revision {} ({})", revision, ctx.current_hash));
   }
   st.current_pod_hash = ctx.current_hash;
   return initial;
@@ -113,7 +113,8 @@ bool PromotionGate(RolloutContext& ctx, bool initial) {
       if (wait) ctx.RequeueAfter(*wait);
       return false;
     }
-    PauseState::Progress p = ctx.pause.PauseProgress(api::PauseReason::kBlueGreenPause, wait, ctx.now);
+    PauseState::Progress p =
+        ctx.pause.PauseProgress(api::PauseReason::kBlueGreenPause, wait, ctx.now);
     if (p.done) return true;
     if (p.remaining) ctx.RequeueAfter(*p.remaining);
     return false;
@@ -131,7 +132,8 @@ Status ReconcileBlueGreen(RolloutContext& ctx) {
   if (green == nullptr) return Internal("blue/green: the new ReplicaSet is missing");
 
   if (!bg.preview_service.empty()) {
-    GANTRY_RETURN_IF_ERROR(PointServiceAt(ctx, bg.preview_service, ctx.current_hash, kPreviewField));
+    GANTRY_RETURN_IF_ERROR(
+        PointServiceAt(ctx, bg.preview_service, ctx.current_hash, kPreviewField));
     st.blue_green.preview_selector = ctx.current_hash;
   }
   if (ctx.pause.IsAborted()) return HandleAbort(ctx);
@@ -165,20 +167,22 @@ Status ReconcileBlueGreen(RolloutContext& ctx) {
       keep_runs.insert(st.blue_green.pre_promotion_analysis_run_status->name);
       pre_ok = *v == AnalysisVerdict::kSuccessful;
     }
-    const bool go = preview_ready && pre_ok && !ctx.pause.IsAborted() && PromotionGate(ctx, initial);
+    const bool go =
+        preview_ready && pre_ok && !ctx.pause.IsAborted() && PromotionGate(ctx, initial);
     GANTRY_RETURN_IF_ERROR(ClearScaleDownDeadline(ctx, *green));
     GANTRY_RETURN_IF_ERROR(ScaleReplicaSet(ctx, *green, go ? replicas : preview_target));
     if (go && green->desired == replicas && green->available >= replicas) {
       const std::string previous = st.blue_green.active_selector;
-      GANTRY_RETURN_IF_ERROR(PointServiceAt(ctx, bg.active_service, ctx.current_hash, kActiveField));
+      GANTRY_RETURN_IF_ERROR(
+          PointServiceAt(ctx, bg.active_service, ctx.current_hash, kActiveField));
       st.blue_green.active_selector = ctx.current_hash;
       st.blue_green.scale_down_delay_start_time = ctx.now;
       st.blue_green.scale_up_preview_check_point = false;
       ctx.pause.RemovePause(api::PauseReason::kBlueGreenPause);
       ctx.pause.ConsumeResume();
       if (ReplicaSetInfo* old = ctx.FindRs(previous); old != nullptr && old != green) {
-        GANTRY_RETURN_IF_ERROR(SetScaleDownDeadline(
-            ctx, *old, ctx.now + seconds(bg.scale_down_delay_seconds)));
+        GANTRY_RETURN_IF_ERROR(
+            SetScaleDownDeadline(ctx, *old, ctx.now + seconds(bg.scale_down_delay_seconds)));
       }
       ctx.Normal("RolloutPromoted",
                  fmt::format("Promoted revision {} ({}): {} now serves {}", green->revision,
@@ -207,9 +211,8 @@ Status ReconcileBlueGreen(RolloutContext& ctx) {
       if (post_ok && !ctx.pause.IsAborted()) {
         st.stable_rs = ctx.current_hash;
         st.promote_full = false;
-        ctx.Normal("RolloutCompleted",
-                   fmt::format("Rollout completed: revision {} ({}) is stable", green->revision,
-                               ctx.current_hash));
+        ctx.Normal("RolloutCompleted", fmt::format("Rollout completed: revision {} ({}) is stable",
+                                                   green->revision, ctx.current_hash));
       }
     }
   }

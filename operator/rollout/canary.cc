@@ -46,8 +46,8 @@ void SyncRevision(RolloutContext& ctx) {
     st.current_pod_hash = ctx.current_hash;
     st.current_step_hash = step_hash;
     if (StepCount(ctx) > 0) st.current_step_index = StepCount(ctx);
-    ctx.Normal("RolloutUpdated", fmt::format("Initial revision {} ({}) becomes stable", revision,
-                                             ctx.current_hash));
+    ctx.Normal("RolloutUpdated",
+               fmt::format("Initial revision {} ({}) becomes stable", revision, ctx.current_hash));
     return;
   }
   if (!template_changed && !steps_changed) return;
@@ -65,8 +65,8 @@ void SyncRevision(RolloutContext& ctx) {
     st.current_step_index.reset();
   }
   if (template_changed) {
-    ctx.Normal("RolloutUpdated", fmt::format("Rollout updated to revision {} ({})", revision,
-                                             ctx.current_hash));
+    ctx.Normal("RolloutUpdated",
+               fmt::format("Rollout updated to revision {} ({})", revision, ctx.current_hash));
   } else {
     ctx.Normal("RolloutStepsChanged", "Canary steps changed: starting over at step 1");
   }
@@ -83,8 +83,8 @@ Status SyncServices(RolloutContext& ctx) {
   const std::string stable_hash =
       ctx.StableRs() != nullptr ? ctx.rollout.status.stable_rs : ctx.current_hash;
   if (!c.stable_service.empty()) {
-    GANTRY_RETURN_IF_ERROR(PointServiceAt(ctx, c.stable_service, stable_hash,
-                                          "spec.strategy.canary.stableService"));
+    GANTRY_RETURN_IF_ERROR(
+        PointServiceAt(ctx, c.stable_service, stable_hash, "spec.strategy.canary.stableService"));
   }
   if (!c.canary_service.empty()) {
     GANTRY_RETURN_IF_ERROR(PointServiceAt(ctx, c.canary_service, ctx.current_hash,
@@ -104,18 +104,17 @@ Status SyncAnalysis(RolloutContext& ctx) {
   if (!ctx.pause.IsAborted() && !Promoted(ctx)) {
     const api::CanaryStrategy& c = CanaryOf(ctx);
     if (c.analysis && !c.analysis->templates.empty() && !BeforeStartingStep(ctx.rollout)) {
-      Result<AnalysisVerdict> v = ReconcileAnalysis(ctx, AnalysisKind::kBackground, *c.analysis,
-                                                    std::nullopt,
-                                                    st.canary.current_background_analysis_run_status);
+      Result<AnalysisVerdict> v =
+          ReconcileAnalysis(ctx, AnalysisKind::kBackground, *c.analysis, std::nullopt,
+                            st.canary.current_background_analysis_run_status);
       if (!v.ok()) return v.status();
       keep.insert(st.canary.current_background_analysis_run_status->name);
     }
     const api::CanaryStep* step = CurrentStep(ctx.rollout);
     if (step != nullptr && step->analysis && !ctx.pause.IsAborted()) {
-      Result<AnalysisVerdict> v =
-          ReconcileAnalysis(ctx, AnalysisKind::kStep, *step->analysis,
-                            CurrentStepIndex(ctx.rollout),
-                            st.canary.current_step_analysis_run_status);
+      Result<AnalysisVerdict> v = ReconcileAnalysis(ctx, AnalysisKind::kStep, *step->analysis,
+                                                    CurrentStepIndex(ctx.rollout),
+                                                    st.canary.current_step_analysis_run_status);
       if (!v.ok()) return v.status();
       keep.insert(st.canary.current_step_analysis_run_status->name);
     }
@@ -154,13 +153,14 @@ CanaryScaleInput ScaleInput(RolloutContext& ctx, const Fenceposts& f) {
 
 Result<Fenceposts> FencepostsOf(const RolloutContext& ctx) {
   const api::CanaryStrategy& c = CanaryOf(ctx);
-  Result<api::Fenceposts> f = api::ResolveFenceposts(c.max_surge, c.max_unavailable,
-                                                     ctx.rollout.spec.replicas);
+  Result<api::Fenceposts> f =
+      api::ResolveFenceposts(c.max_surge, c.max_unavailable, ctx.rollout.spec.replicas);
   if (!f.ok()) {
     return f.status().WithContext(fmt::format("Rollout {}: spec.strategy.canary", ctx.Key()));
   }
-  return Fenceposts{static_cast<int32_t>(std::clamp<int64_t>(f->max_surge, 0, INT32_MAX)),
-                    static_cast<int32_t>(std::clamp<int64_t>(f->max_unavailable, 0, INT32_MAX))};
+  return ResolveFenceposts(
+      static_cast<int32_t>(std::clamp<int64_t>(f->max_surge, 0, INT32_MAX)),
+      static_cast<int32_t>(std::clamp<int64_t>(f->max_unavailable, 0, INT32_MAX)), ctx.Replicas());
 }
 
 // True when the canary and stable ReplicaSets have the counts of the current step, all ready,
@@ -301,8 +301,8 @@ Status SyncSteps(RolloutContext& ctx) {
     } else if (step->pause) {
       Result<std::optional<Millis>> duration = step->pause->Duration();
       if (!duration.ok()) {
-        return duration.status().WithContext(
-            fmt::format("Rollout {}: steps[{}].pause.duration", ctx.Key(), CurrentStepIndex(ctx.rollout)));
+        return duration.status().WithContext(fmt::format("Rollout {}: steps[{}].pause.duration",
+                                                         ctx.Key(), CurrentStepIndex(ctx.rollout)));
       }
       if (!ctx.pause.IsPausedFor(api::PauseReason::kCanaryPauseStep)) {
         if (ctx.old_status.controller_pause) {
@@ -333,8 +333,8 @@ Status SyncSteps(RolloutContext& ctx) {
       const int64_t index = CurrentStepIndex(ctx.rollout) + 1;
       st.current_step_index = index;
       st.canary.current_step_analysis_run_status.reset();
-      ctx.Normal("RolloutStepCompleted", fmt::format("Step {}/{} completed ({})", index, count,
-                                                     StepDescription(*step)));
+      ctx.Normal("RolloutStepCompleted",
+                 fmt::format("Step {}/{} completed ({})", index, count, StepDescription(*step)));
       // The next step may be done at once (a setWeight already reached); look again soon
       // rather than waiting for the next change to come by.
       ctx.RequeueAfter(Clock::Duration::zero());
@@ -344,11 +344,11 @@ Status SyncSteps(RolloutContext& ctx) {
   // Every step done: the canary becomes stable once it is whole.
   if (CurrentStep(ctx.rollout) == nullptr && !Promoted(ctx)) {
     const ReplicaSetInfo* n = ctx.NewRs();
-    const bool whole = n != nullptr && n->desired == ctx.Replicas() &&
-                       n->available >= ctx.Replicas();
-    const bool traffic_ok =
-        ctx.router == nullptr || (ctx.weight_set == 100 && ctx.weight_verified) ||
-        SeparateStable(ctx) == nullptr;
+    const bool whole =
+        n != nullptr && n->desired == ctx.Replicas() && n->available >= ctx.Replicas();
+    const bool traffic_ok = ctx.router == nullptr ||
+                            (ctx.weight_set == 100 && ctx.weight_verified) ||
+                            SeparateStable(ctx) == nullptr;
     if (whole && traffic_ok) {
       st.stable_rs = ctx.current_hash;
       st.promote_full = false;
@@ -368,10 +368,10 @@ Status SyncSteps(RolloutContext& ctx) {
 int32_t DesiredCanaryWeight(RolloutContext& ctx) {
   if (ctx.pause.IsAborted() || Promoted(ctx) || SeparateStable(ctx) == nullptr) return 0;
   const ReplicaSetInfo* n = ctx.NewRs();
-  const int32_t previous =
-      ctx.old_status.canary.weights
-          ? static_cast<int32_t>(std::clamp<int64_t>(ctx.old_status.canary.weights->canary.weight, 0, 100))
-          : 0;
+  const int32_t previous = ctx.old_status.canary.weights
+                               ? static_cast<int32_t>(std::clamp<int64_t>(
+                                     ctx.old_status.canary.weights->canary.weight, 0, 100))
+                               : 0;
   int32_t want = 100;
   int32_t canary_pods_needed = ctx.Replicas();
   if (!ctx.rollout.status.promote_full && CurrentStep(ctx.rollout) != nullptr) {

@@ -31,7 +31,7 @@ namespace gantry::rollout {
 // A Kubernetes Event about the Rollout.
 struct RolloutEvent {
   bool warning = false;
-  std::string reason;   // CamelCase: RolloutUpdated, ScalingReplicaSet, RolloutAborted, ...
+  std::string reason;  // CamelCase: RolloutUpdated, ScalingReplicaSet, RolloutAborted, ...
   std::string message;
 };
 

@@ -41,8 +41,7 @@ const api::PauseCondition* PauseState::Find(api::PauseReason reason) const {
 
 bool PauseState::IsPausedFor(api::PauseReason reason) const {
   if (clear_ || std::find(remove_.begin(), remove_.end(), reason) != remove_.end()) return false;
-  return Find(reason) != nullptr ||
-         std::find(add_.begin(), add_.end(), reason) != add_.end();
+  return Find(reason) != nullptr || std::find(add_.begin(), add_.end(), reason) != add_.end();
 }
 
 PauseState::Progress PauseState::PauseProgress(api::PauseReason reason,

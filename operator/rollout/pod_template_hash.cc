@@ -1,8 +1,7 @@
 #include "operator/rollout/pod_template_hash.h"
 
-#include <nlohmann/json.hpp>
-
 #include <array>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace gantry::rollout {

@@ -83,8 +83,8 @@ CanaryReplicas NextCanaryReplicas(const CanaryScaleInput& in) {
   // Growing the canary: the stable side is the one shrinking, so its unready pods are free to
   // remove. Shrinking the canary (an abort, a lower weight): the canary's unready pods are.
   const bool canary_growing = !in.canary || desired.canary >= in.canary->desired;
-  const int32_t removable = RemovableReplicas(in.canary, !canary_growing) +
-                            RemovableReplicas(in.stable, canary_growing);
+  const int32_t removable =
+      RemovableReplicas(in.canary, !canary_growing) + RemovableReplicas(in.stable, canary_growing);
   if (removable <= min_available) return next;
   int32_t scale_down = removable - min_available;
 

@@ -21,10 +21,10 @@ struct Fenceposts {
   int32_t max_unavailable = 0;  // pods allowed below replicas
 };
 
-// Resolves maxSurge/maxUnavailable as Kubernetes does. The caller has turned percentages into
-// counts already (surge rounded up, unavailable rounded down). Negative values read as 0, both
-// are capped at `replicas`, and when both are 0 maxUnavailable becomes 1 so that an update can
-// always make progress.
+// The budget the math works with, from maxSurge/maxUnavailable already resolved to counts
+// (api::ResolveFenceposts: surge rounded up, unavailable rounded down). Negative values read as
+// 0, both are capped at `replicas` (surge at least at 1), and when both are 0 maxUnavailable
+// becomes 1 so that an update can always make progress.
 Fenceposts ResolveFenceposts(int32_t max_surge, int32_t max_unavailable, int32_t replicas);
 
 // What the math needs to know about one ReplicaSet (or a group of them).

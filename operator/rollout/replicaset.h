@@ -12,9 +12,8 @@
 // Everything here reads or builds JSON objects; no I/O. Safe from any thread.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -32,14 +31,14 @@ inline constexpr std::string_view kScaleDownDeadlineAnnotation = "gantry.io/scal
 
 // What the strategies need to know of one ReplicaSet, read from the object.
 struct ReplicaSetInfo {
-  nlohmann::json object;   // as read from the API
+  nlohmann::json object;  // as read from the API
   std::string name;
-  std::string hash;        // label rollouts-pod-template-hash; "" when missing
-  int64_t revision = 0;    // annotation gantry.io/revision; 0 when missing or not a number
-  int32_t desired = 0;     // spec.replicas (Kubernetes defaults a missing value to 1)
-  int32_t replicas = 0;    // status.replicas: pods that exist
-  int32_t ready = 0;       // status.readyReplicas
-  int32_t available = 0;   // status.availableReplicas (ready for minReadySeconds)
+  std::string hash;       // label rollouts-pod-template-hash; "" when missing
+  int64_t revision = 0;   // annotation gantry.io/revision; 0 when missing or not a number
+  int32_t desired = 0;    // spec.replicas (Kubernetes defaults a missing value to 1)
+  int32_t replicas = 0;   // status.replicas: pods that exist
+  int32_t ready = 0;      // status.readyReplicas
+  int32_t available = 0;  // status.availableReplicas (ready for minReadySeconds)
   int64_t observed_generation = 0;
   int64_t generation = 0;
   std::optional<Clock::TimePoint> scale_down_deadline;

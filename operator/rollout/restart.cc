@@ -36,8 +36,10 @@ Status ReconcileRestart(RolloutContext& ctx) {
   }
   kube::ListOptions options;
   options.label_selector = ctx.rollout.spec.selector.ToString();
-  Result<kube::ObjectList> pods = ctx.client.ListAll(kPod, ctx.rollout.metadata.namespace_, options);
-  if (!pods.ok()) return pods.status().WithContext(fmt::format("listing pods of Rollout {}", ctx.Key()));
+  Result<kube::ObjectList> pods =
+      ctx.client.ListAll(kPod, ctx.rollout.metadata.namespace_, options);
+  if (!pods.ok())
+    return pods.status().WithContext(fmt::format("listing pods of Rollout {}", ctx.Key()));
 
   const json* oldest = nullptr;
   Clock::TimePoint oldest_time;
@@ -56,8 +58,8 @@ Status ReconcileRestart(RolloutContext& ctx) {
   }
   if (oldest == nullptr) {
     st.restarted_at = *restart_at;
-    ctx.Normal("RolloutRestarted",
-               fmt::format("Every pod created before {} has been replaced", FormatRfc3339(*restart_at)));
+    ctx.Normal("RolloutRestarted", fmt::format("Every pod created before {} has been replaced",
+                                               FormatRfc3339(*restart_at)));
     return Status::Ok();
   }
   if (available < desired) {
@@ -69,9 +71,9 @@ Status ReconcileRestart(RolloutContext& ctx) {
   json eviction = {{"apiVersion", "policy/v1"},
                    {"kind", "Eviction"},
                    {"metadata", {{"name", name}, {"namespace", ctx.rollout.metadata.namespace_}}}};
-  Result<kube::Object> evicted = ctx.client.CreateSubresource(
-      {kPod, ctx.rollout.metadata.namespace_, name}, "eviction", eviction,
-      {false, ctx.deps.field_manager});
+  Result<kube::Object> evicted =
+      ctx.client.CreateSubresource({kPod, ctx.rollout.metadata.namespace_, name}, "eviction",
+                                   eviction, {false, ctx.deps.field_manager});
   if (!evicted.ok()) {
     if (evicted.status().code() == StatusCode::kTooManyRequests) {
       // A PodDisruptionBudget says not now.

@@ -27,8 +27,7 @@ Status WriteStatus(RolloutContext& ctx) {
   if (ctx.rollout.status == ctx.old_status) return Status::Ok();
   json object = ctx.object;
   object["status"] = ctx.rollout.ToJson()["status"];
-  Result<kube::Object> written =
-      ctx.client.UpdateStatus(object, {false, ctx.deps.field_manager});
+  Result<kube::Object> written = ctx.client.UpdateStatus(object, {false, ctx.deps.field_manager});
   if (!written.ok()) {
     return written.status().WithContext(fmt::format("writing status of Rollout {}", ctx.Key()));
   }
@@ -47,9 +46,8 @@ Result<SyncOutcome> Stall(const Collaborators& deps, const kube::Object& object,
   st.observed_generation = rollout.metadata.generation;
   api::MarkStalled(st.conditions, rollout.metadata.generation, "InvalidSpec", why.message(), now);
   api::SetCondition(st.conditions,
-                    {"Progressing", std::string(api::kConditionFalse),
-                     rollout.metadata.generation, std::nullopt, "InvalidSpec", why.message(),
-                     json::object()},
+                    {"Progressing", std::string(api::kConditionFalse), rollout.metadata.generation,
+                     std::nullopt, "InvalidSpec", why.message(), json::object()},
                     now);
   if (old.message != message && deps.events) {
     deps.events(object, RolloutEvent{true, "InvalidSpec", why.message()});
@@ -113,9 +111,9 @@ Result<SyncOutcome> SyncRollout(const Collaborators& deps, const kube::ObjectKey
     // Not even readable: record what we can through a merge patch of the status.
     const std::string message = "InvalidSpec: " + decoded.status().message();
     json patch = {{"status", {{"phase", "Degraded"}, {"message", message}}}};
-    Result<kube::Object> patched = deps.client.Patch({kRolloutGvk, key.ns, key.name},
-                                                     kube::PatchType::kMerge, patch,
-                                                     {false, deps.field_manager, "status"});
+    Result<kube::Object> patched =
+        deps.client.Patch({kRolloutGvk, key.ns, key.name}, kube::PatchType::kMerge, patch,
+                          {false, deps.field_manager, "status"});
     if (!patched.ok()) spdlog::warn("Rollout {}: {}", key.ToString(), patched.status().ToString());
     SyncOutcome out;
     out.kind = SyncOutcome::Kind::kStalled;

@@ -65,7 +65,8 @@ PhaseVerdict DecidePhase(RolloutContext& ctx) {
   const int64_t revision = n != nullptr ? n->revision : 0;
   if (st.abort) {
     std::string msg = ctx.pause.abort_message();
-    if (msg.empty() && ctx.old_status.abort && ctx.old_status.message.starts_with("RolloutAborted")) {
+    if (msg.empty() && ctx.old_status.abort &&
+        ctx.old_status.message.starts_with("RolloutAborted")) {
       return {api::RolloutPhase::kDegraded, "RolloutAborted", ctx.old_status.message};
     }
     if (msg.empty()) msg = fmt::format("Rollout aborted update to revision {}", revision);
@@ -86,8 +87,8 @@ PhaseVerdict DecidePhase(RolloutContext& ctx) {
       const auto& steps = StepsOf(ctx.rollout);
       const int64_t i = CurrentStepIndex(ctx.rollout);
       if (i < static_cast<int64_t>(steps.size())) {
-        return progressing(fmt::format("step {}/{} ({})", i + 1, steps.size(),
-                                       StepDescription(steps[i])));
+        return progressing(
+            fmt::format("step {}/{} ({})", i + 1, steps.size(), StepDescription(steps[i])));
       }
       return progressing("more replicas need to be updated");
     }
@@ -134,8 +135,12 @@ void FinishStatus(RolloutContext& ctx) {
   // Set directly rather than through SetCondition: for Progressing, lastTransitionTime records
   // the last progress, which is what the deadline is measured from.
   const auto set_progressing = [&](std::string status, std::string reason, std::string message) {
-    api::Condition c{std::string(kConditionProgressing), std::move(status), generation,
-                     last_progress, std::move(reason), std::move(message),
+    api::Condition c{std::string(kConditionProgressing),
+                     std::move(status),
+                     generation,
+                     last_progress,
+                     std::move(reason),
+                     std::move(message),
                      nlohmann::json::object()};
     auto it = std::find_if(st.conditions.begin(), st.conditions.end(),
                            [](const api::Condition& x) { return x.type == kConditionProgressing; });
@@ -146,18 +151,18 @@ void FinishStatus(RolloutContext& ctx) {
     }
   };
   if (v.phase == api::RolloutPhase::kProgressing) {
-    const bool was_moving = old_progressing != nullptr &&
-                            (old_progressing->reason == "ReplicaSetUpdated" ||
-                             old_progressing->reason == "ProgressDeadlineExceeded");
+    const bool was_moving =
+        old_progressing != nullptr && (old_progressing->reason == "ReplicaSetUpdated" ||
+                                       old_progressing->reason == "ProgressDeadlineExceeded");
     if (was_moving && !ProgressMade(ctx.old_status, st) && old_progressing->last_transition_time) {
       last_progress = *old_progressing->last_transition_time;
     }
     const seconds deadline(std::max<int64_t>(ctx.rollout.spec.progress_deadline_seconds, 1));
     if (now - last_progress > deadline) {
       const ReplicaSetInfo* n = ctx.NewRs();
-      const std::string msg = fmt::format(
-          "ReplicaSet {} has not progressed for {}s (progressDeadlineSeconds)",
-          n != nullptr ? n->name : ctx.current_hash, deadline.count());
+      const std::string msg =
+          fmt::format("ReplicaSet {} has not progressed for {}s (progressDeadlineSeconds)",
+                      n != nullptr ? n->name : ctx.current_hash, deadline.count());
       if (ctx.rollout.spec.progress_deadline_abort && !st.abort) {
         ctx.pause.AddAbort("ProgressDeadlineExceeded: " + msg);
         ctx.pause.ApplyTo(st, now);
@@ -175,18 +180,18 @@ void FinishStatus(RolloutContext& ctx) {
   }
   switch (v.phase) {
     case api::RolloutPhase::kHealthy:
-      api::SetCondition(st.conditions,
-                        {std::string(kConditionProgressing), std::string(api::kConditionTrue),
-                         generation, std::nullopt, "NewReplicaSetAvailable", v.message,
-                         nlohmann::json::object()},
-                        now);
+      api::SetCondition(
+          st.conditions,
+          {std::string(kConditionProgressing), std::string(api::kConditionTrue), generation,
+           std::nullopt, "NewReplicaSetAvailable", v.message, nlohmann::json::object()},
+          now);
       break;
     case api::RolloutPhase::kPaused:
-      api::SetCondition(st.conditions,
-                        {std::string(kConditionProgressing), std::string(api::kConditionUnknown),
-                         generation, std::nullopt, "RolloutPaused", v.message,
-                         nlohmann::json::object()},
-                        now);
+      api::SetCondition(
+          st.conditions,
+          {std::string(kConditionProgressing), std::string(api::kConditionUnknown), generation,
+           std::nullopt, "RolloutPaused", v.message, nlohmann::json::object()},
+          now);
       break;
     case api::RolloutPhase::kDegraded:
       if (v.reason == "ProgressDeadlineExceeded") break;  // set above
@@ -201,22 +206,22 @@ void FinishStatus(RolloutContext& ctx) {
 
   const int32_t min_available = std::max(0, ctx.Replicas() - MaxUnavailable(ctx));
   const bool available = st.available_replicas >= min_available;
-  api::SetCondition(st.conditions,
-                    {std::string(kConditionAvailable),
-                     std::string(available ? api::kConditionTrue : api::kConditionFalse),
-                     generation, std::nullopt,
-                     available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
-                     fmt::format("{} of {} replicas available (at least {} needed)",
-                                 st.available_replicas, ctx.Replicas(), min_available),
-                     nlohmann::json::object()},
-                    now);
+  api::SetCondition(
+      st.conditions,
+      {std::string(kConditionAvailable),
+       std::string(available ? api::kConditionTrue : api::kConditionFalse), generation,
+       std::nullopt, available ? "MinimumReplicasAvailable" : "MinimumReplicasUnavailable",
+       fmt::format("{} of {} replicas available (at least {} needed)", st.available_replicas,
+                   ctx.Replicas(), min_available),
+       nlohmann::json::object()},
+      now);
   const bool paused = v.phase == api::RolloutPhase::kPaused;
-  api::SetCondition(st.conditions,
-                    {std::string(kConditionPaused),
-                     std::string(paused ? api::kConditionTrue : api::kConditionFalse), generation,
-                     std::nullopt, paused ? v.reason : "RolloutResumed",
-                     paused ? v.message : "", nlohmann::json::object()},
-                    now);
+  api::SetCondition(
+      st.conditions,
+      {std::string(kConditionPaused),
+       std::string(paused ? api::kConditionTrue : api::kConditionFalse), generation, std::nullopt,
+       paused ? v.reason : "RolloutResumed", paused ? v.message : "", nlohmann::json::object()},
+      now);
 
   switch (v.phase) {
     case api::RolloutPhase::kHealthy:

@@ -30,7 +30,8 @@ int32_t CurrentSetWeight(const api::Rollout& rollout) {
   const int64_t index = CurrentStepIndex(rollout);
   if (index >= static_cast<int64_t>(steps.size())) return 100;
   for (int64_t i = index; i >= 0; --i) {
-    if (steps[i].set_weight) return static_cast<int32_t>(std::clamp<int64_t>(*steps[i].set_weight, 0, 100));
+    if (steps[i].set_weight)
+      return static_cast<int32_t>(std::clamp<int64_t>(*steps[i].set_weight, 0, 100));
   }
   return 0;
 }

@@ -96,15 +96,17 @@ Result<bool> EnsureNewReplicaSet(RolloutContext& ctx) {
     }
     if (others_newer) {
       const int64_t revision = max_revision + 1;
-      json patch = {{"metadata",
-                     {{"annotations", {{std::string(kRevisionAnnotation), std::to_string(revision)}}}}}};
+      json patch = {
+          {"metadata",
+           {{"annotations", {{std::string(kRevisionAnnotation), std::to_string(revision)}}}}}};
       Result<kube::Object> patched = ctx.client.Patch(RefOf(ctx, rs->name), kube::PatchType::kMerge,
                                                       patch, {false, ctx.deps.field_manager, ""});
       if (!patched.ok()) {
-        return patched.status().WithContext(fmt::format("setting revision of ReplicaSet {}", rs->name));
+        return patched.status().WithContext(
+            fmt::format("setting revision of ReplicaSet {}", rs->name));
       }
-      ctx.Normal("RolloutUpdated", fmt::format("Reusing ReplicaSet {} as revision {}", rs->name,
-                                               revision));
+      ctx.Normal("RolloutUpdated",
+                 fmt::format("Reusing ReplicaSet {} as revision {}", rs->name, revision));
       *rs = ReadReplicaSet(std::move(patched).value());
     }
     return true;
@@ -145,7 +147,8 @@ Result<bool> EnsureNewReplicaSet(RolloutContext& ctx) {
   }
   // The name is taken. Ours but not yet in the list we read (a stale read)? Then use it.
   Result<kube::Object> existing = ctx.client.Get(RefOf(ctx, name));
-  if (!existing.ok()) return existing.status().WithContext(fmt::format("reading ReplicaSet {}", name));
+  if (!existing.ok())
+    return existing.status().WithContext(fmt::format("reading ReplicaSet {}", name));
   ReplicaSetInfo rs = ReadReplicaSet(std::move(existing).value());
   const bool ours = rs.controller_uid == r.metadata.uid;
   if (ours && rs.hash == ctx.current_hash &&
@@ -171,12 +174,12 @@ Status ScaleReplicaSet(RolloutContext& ctx, ReplicaSetInfo& rs, int32_t replicas
       ctx.client.Patch(RefOf(ctx, rs.name), kube::PatchType::kMerge,
                        ScalePatch(replicas, std::nullopt), {false, ctx.deps.field_manager, ""});
   if (!patched.ok()) {
-    return patched.status().WithContext(fmt::format("scaling ReplicaSet {} to {}", rs.name, replicas));
+    return patched.status().WithContext(
+        fmt::format("scaling ReplicaSet {} to {}", rs.name, replicas));
   }
-  ctx.Normal("ScalingReplicaSet",
-             fmt::format("Scaled {} ReplicaSet {} (revision {}) from {} to {}",
-                         replicas > rs.desired ? "up" : "down", rs.name, rs.revision, rs.desired,
-                         replicas));
+  ctx.Normal("ScalingReplicaSet", fmt::format("Scaled {} ReplicaSet {} (revision {}) from {} to {}",
+                                              replicas > rs.desired ? "up" : "down", rs.name,
+                                              rs.revision, rs.desired, replicas));
   rs = ReadReplicaSet(std::move(patched).value());
   ctx.scaled = true;
   return Status::Ok();
@@ -184,9 +187,9 @@ Status ScaleReplicaSet(RolloutContext& ctx, ReplicaSetInfo& rs, int32_t replicas
 
 Status SetScaleDownDeadline(RolloutContext& ctx, ReplicaSetInfo& rs, Clock::TimePoint deadline) {
   if (rs.scale_down_deadline) return Status::Ok();
-  json patch = {{"metadata",
-                 {{"annotations",
-                   {{std::string(kScaleDownDeadlineAnnotation), FormatRfc3339(deadline)}}}}}};
+  json patch = {
+      {"metadata",
+       {{"annotations", {{std::string(kScaleDownDeadlineAnnotation), FormatRfc3339(deadline)}}}}}};
   Result<kube::Object> patched = ctx.client.Patch(RefOf(ctx, rs.name), kube::PatchType::kMerge,
                                                   patch, {false, ctx.deps.field_manager, ""});
   if (!patched.ok()) {
@@ -200,7 +203,8 @@ Status SetScaleDownDeadline(RolloutContext& ctx, ReplicaSetInfo& rs, Clock::Time
 
 Status ClearScaleDownDeadline(RolloutContext& ctx, ReplicaSetInfo& rs) {
   if (!rs.scale_down_deadline) return Status::Ok();
-  json patch = {{"metadata", {{"annotations", {{std::string(kScaleDownDeadlineAnnotation), nullptr}}}}}};
+  json patch = {
+      {"metadata", {{"annotations", {{std::string(kScaleDownDeadlineAnnotation), nullptr}}}}}};
   Result<kube::Object> patched = ctx.client.Patch(RefOf(ctx, rs.name), kube::PatchType::kMerge,
                                                   patch, {false, ctx.deps.field_manager, ""});
   if (!patched.ok()) {

@@ -15,8 +15,7 @@ using nlohmann::json;
 
 class GatewayApiRouter final : public TrafficRouter {
  public:
-  GatewayApiRouter(const api::Rollout& rollout, kube::KubeClient& client,
-                   std::string field_manager)
+  GatewayApiRouter(const api::Rollout& rollout, kube::KubeClient& client, std::string field_manager)
       : client_(client), field_manager_(std::move(field_manager)) {
     const auto& canary = *rollout.spec.strategy.canary;
     const auto& gw = *canary.traffic_routing->gateway_api;

@@ -2,10 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <charconv>
+#include <nlohmann/json.hpp>
 
 namespace gantry::rollout::nginx {
 namespace {
@@ -32,8 +31,8 @@ bool RoutesTo(const json& backend, std::string_view service) {
 }
 
 std::string IngressDescription(const json& ingress) {
-  const json& meta = ingress.is_object() && ingress.contains("metadata") ? ingress["metadata"]
-                                                                         : json::object();
+  const json& meta =
+      ingress.is_object() && ingress.contains("metadata") ? ingress["metadata"] : json::object();
   return fmt::format("Ingress {}/{}", StringAt(meta, "namespace"), StringAt(meta, "name"));
 }
 
@@ -62,8 +61,7 @@ Result<json> DesiredCanaryIngress(const json& stable_ingress, const CanaryIngres
       if (!http.is_object() || !http.contains("paths") || !http["paths"].is_array()) continue;
       json paths = json::array();
       for (const json& path : http["paths"]) {
-        if (!path.is_object() || !RoutesTo(path.value("backend", json()),
-                                           params.stable_service)) {
+        if (!path.is_object() || !RoutesTo(path.value("backend", json()), params.stable_service)) {
           continue;
         }
         json canary_path = path;
@@ -88,9 +86,9 @@ Result<json> DesiredCanaryIngress(const json& stable_ingress, const CanaryIngres
     const std::string& cls = StringAt(meta["annotations"], kIngressClassAnnotation.data());
     if (!cls.empty()) annotations[std::string(kIngressClassAnnotation)] = cls;
   }
-  const std::string prefix =
-      params.annotation_prefix.empty() ? std::string(kDefaultAnnotationPrefix)
-                                       : params.annotation_prefix;
+  const std::string prefix = params.annotation_prefix.empty()
+                                 ? std::string(kDefaultAnnotationPrefix)
+                                 : params.annotation_prefix;
   for (const auto& [key, value] : params.additional_annotations) {
     annotations[fmt::format("{}/{}", prefix, key)] = value;
   }

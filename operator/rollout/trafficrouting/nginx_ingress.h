@@ -10,10 +10,9 @@
 // only the ingress class is carried over. Pure functions; safe from any thread.
 #pragma once
 
-#include <nlohmann/json_fwd.hpp>
-
 #include <cstdint>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -17,8 +17,8 @@ const kube::GroupVersionKind kIngress{"networking.k8s.io", "v1", "Ingress"};
 
 class NginxIngressRouter final : public TrafficRouter {
  public:
-  NginxIngressRouter(const api::Rollout& rollout, const OwnerInfo& owner,
-                     kube::KubeClient& client, std::string field_manager)
+  NginxIngressRouter(const api::Rollout& rollout, const OwnerInfo& owner, kube::KubeClient& client,
+                     std::string field_manager)
       : client_(client),
         field_manager_(std::move(field_manager)),
         ns_(rollout.metadata.namespace_),
@@ -53,7 +53,8 @@ class NginxIngressRouter final : public TrafficRouter {
     if (!live.ok()) {
       Result<kube::Object> created = client_.Create(*desired, {false, field_manager_});
       if (!created.ok()) {
-        return created.status().WithContext(fmt::format("creating canary Ingress {}/{}", ns_, name));
+        return created.status().WithContext(
+            fmt::format("creating canary Ingress {}/{}", ns_, name));
       }
       return true;
     }
@@ -68,7 +69,8 @@ class NginxIngressRouter final : public TrafficRouter {
     json updated = *live;
     for (const char* key : {"labels", "annotations"}) {
       if (!updated["metadata"][key].is_object()) updated["metadata"][key] = json::object();
-      for (const auto& [k, v] : (*desired)["metadata"][key].items()) updated["metadata"][key][k] = v;
+      for (const auto& [k, v] : (*desired)["metadata"][key].items())
+        updated["metadata"][key][k] = v;
     }
     updated["metadata"]["ownerReferences"] = (*desired)["metadata"]["ownerReferences"];
     updated["spec"] = (*desired)["spec"];
@@ -82,7 +84,8 @@ class NginxIngressRouter final : public TrafficRouter {
   Result<bool> VerifyWeight(int32_t weight) override {
     const std::string name = nginx::CanaryIngressName(stable_ingress_, params_.rollout);
     Result<kube::Object> live = client_.Get({kIngress, ns_, name});
-    if (!live.ok()) return live.status().WithContext(fmt::format("canary Ingress {}/{}", ns_, name));
+    if (!live.ok())
+      return live.status().WithContext(fmt::format("canary Ingress {}/{}", ns_, name));
     return nginx::CanaryIngressWeight(*live, params_.annotation_prefix) == weight;
   }
 

@@ -62,8 +62,8 @@ class RolloutClusterTest : public ::testing::Test {
     ASSERT_TRUE(client.ok()) << client.status().ToString();
     client_ = std::move(client).value();
     ASSERT_TRUE(InstallCrds("gantry")) << "installing crds/ failed";
-    ASSERT_TRUE(Eventually([&] { return client_->Mapping(kRolloutGvk).ok(); },
-                           std::chrono::seconds(30)));
+    ASSERT_TRUE(
+        Eventually([&] { return client_->Mapping(kRolloutGvk).ok(); }, std::chrono::seconds(30)));
     ns_ = "gantry-rollout-it-" + RandomSuffix();
     auto created = client_->Create(
         json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", ns_}}}});
@@ -110,31 +110,35 @@ class RolloutClusterTest : public ::testing::Test {
   }
 
   void CreateService(const std::string& name, const std::string& app) {
-    Create(json{{"apiVersion", "v1"},
-                {"kind", "Service"},
-                {"metadata", {{"name", name}}},
-                {"spec", {{"selector", {{"app", app}}}, {"ports", json::array({{{"port", 80}}})}}}});
+    Create(
+        json{{"apiVersion", "v1"},
+             {"kind", "Service"},
+             {"metadata", {{"name", name}}},
+             {"spec", {{"selector", {{"app", app}}}, {"ports", json::array({{{"port", 80}}})}}}});
   }
 
   static json RolloutJson(const std::string& name, int replicas, const std::string& image,
                           json strategy) {
-    return json{{"apiVersion", "gantry.io/v1alpha1"},
-                {"kind", "Rollout"},
-                {"metadata", {{"name", name}}},
-                {"spec",
-                 {{"replicas", replicas},
-                  {"selector", {{"matchLabels", {{"app", name}}}}},
-                  {"template",
-                   {{"metadata", {{"labels", {{"app", name}}}}},
-                    {"spec", {{"containers", json::array({{{"name", "app"}, {"image", image}}})}}}}},
-                  {"strategy", std::move(strategy)}}}};
+    return json{
+        {"apiVersion", "gantry.io/v1alpha1"},
+        {"kind", "Rollout"},
+        {"metadata", {{"name", name}}},
+        {"spec",
+         {{"replicas", replicas},
+          {"selector", {{"matchLabels", {{"app", name}}}}},
+          {"template",
+           {{"metadata", {{"labels", {{"app", name}}}}},
+            {"spec", {{"containers", json::array({{{"name", "app"}, {"image", image}}})}}}}},
+          {"strategy", std::move(strategy)}}}};
   }
 
   json Get(const kube::GroupVersionKind& gvk, const std::string& name) {
     auto r = client_->Get({gvk, ns_, name});
     return r.ok() ? *r : json();
   }
-  json Status(const std::string& rollout) { return Get(kRolloutGvk, rollout).value("status", json::object()); }
+  json Status(const std::string& rollout) {
+    return Get(kRolloutGvk, rollout).value("status", json::object());
+  }
   std::string Phase(const std::string& rollout) { return Status(rollout).value("phase", ""); }
 
   // ReplicaSet counts by pod-template hash: spec.replicas and status.availableReplicas.

@@ -71,13 +71,14 @@ TEST_F(RolloutIntegrationTest, NginxCanaryAbortReturnsTrafficThenScalesDown) {
       "metadata":{"name":"shop","annotations":{"kubernetes.io/ingress.class":"nginx"}},
       "spec":{"rules":[{"host":"shop.local","http":{"paths":[
         {"path":"/","pathType":"Prefix","backend":{"service":{"name":"shop-stable","port":{"number":80}}}}]}}]}})"));
-  Create(RolloutJson("shop", 3, "registry.local/shop:1",
-                     json{{"canary",
-                           {{"stableService", "shop-stable"},
-                            {"canaryService", "shop-canary"},
-                            {"trafficRouting", {{"nginx", {{"stableIngress", "shop"}}}}},
-                            {"abortScaleDownDelaySeconds", 4},
-                            {"steps", json::array({{{"setWeight", 40}}, {{"pause", json::object()}}})}}}}));
+  Create(RolloutJson(
+      "shop", 3, "registry.local/shop:1",
+      json{{"canary",
+            {{"stableService", "shop-stable"},
+             {"canaryService", "shop-canary"},
+             {"trafficRouting", {{"nginx", {{"stableIngress", "shop"}}}}},
+             {"abortScaleDownDelaySeconds", 4},
+             {"steps", json::array({{{"setWeight", 40}}, {{"pause", json::object()}}})}}}}));
   ASSERT_TRUE(Drive("shop", [&] { return Phase("shop") == "Healthy"; })) << last_error_;
   const std::string stable = Status("shop")["stableRS"];
   const auto weight = [&] {
@@ -152,12 +153,13 @@ TEST_F(RolloutIntegrationTest, HttpRouteWeights) {
       "metadata":{"name":"pay"},
       "spec":{"parentRefs":[{"name":"gw"}],"rules":[{"backendRefs":[
         {"name":"pay-stable","port":80,"weight":100},{"name":"pay-canary","port":80,"weight":0}]}]}})"));
-  Create(RolloutJson("pay", 2, "registry.local/pay:1",
-                     json{{"canary",
-                           {{"stableService", "pay-stable"},
-                            {"canaryService", "pay-canary"},
-                            {"trafficRouting", {{"gatewayAPI", {{"httpRoute", "pay"}}}}},
-                            {"steps", json::array({{{"setWeight", 30}}, {{"pause", json::object()}}})}}}}));
+  Create(RolloutJson(
+      "pay", 2, "registry.local/pay:1",
+      json{{"canary",
+            {{"stableService", "pay-stable"},
+             {"canaryService", "pay-canary"},
+             {"trafficRouting", {{"gatewayAPI", {{"httpRoute", "pay"}}}}},
+             {"steps", json::array({{{"setWeight", 30}}, {{"pause", json::object()}}})}}}}));
   ASSERT_TRUE(Drive("pay", [&] { return Phase("pay") == "Healthy"; })) << last_error_;
   SetImage("pay", "registry.local/pay:2");
   ASSERT_TRUE(Drive("pay", [&] { return Phase("pay") == "Paused"; })) << last_error_;

@@ -16,9 +16,9 @@ FetchedTemplate Template(const std::string& name, const std::string& json_spec) 
 }
 
 api::RolloutAnalysis Analysis(const std::string& json_text) {
-  auto r = api::Rollout::FromJson(json::parse(
-      R"({"metadata":{"name":"web"},"spec":{"strategy":{"canary":{"analysis":)" + json_text +
-      "}}}}"));
+  auto r = api::Rollout::FromJson(
+      json::parse(R"({"metadata":{"name":"web"},"spec":{"strategy":{"canary":{"analysis":)" +
+                  json_text + "}}}}"));
   EXPECT_TRUE(r.ok()) << r.status().ToString();
   return r.ok() ? *r->spec.strategy.canary->analysis : api::RolloutAnalysis{};
 }
@@ -28,7 +28,8 @@ AnalysisRunParams Params() {
   p.name = AnalysisRunName("web", "abc", 2, AnalysisKind::kStep, 3, 0);
   p.ns = "shop";
   p.owner = {"gantry.io/v1alpha1", "Rollout", "web", "uid-1"};
-  p.rollout_json = json{{"metadata", {{"name", "web"}, {"labels", {{"app.kubernetes.io/name", "shop-web"}}}}}};
+  p.rollout_json =
+      json{{"metadata", {{"name", "web"}, {"labels", {{"app.kubernetes.io/name", "shop-web"}}}}}};
   p.kind = AnalysisKind::kStep;
   p.step_index = 3;
   p.latest_hash = "abc";
@@ -53,11 +54,10 @@ TEST(AnalysisRunBuilderTest, Names) {
 }
 
 TEST(AnalysisRunBuilderTest, ResolvesArgumentsAndLabels) {
-  auto run = BuildAnalysisRun(
-      Analysis(R"({"templates":[{"templateName":"success-rate"}],
+  auto run = BuildAnalysisRun(Analysis(R"({"templates":[{"templateName":"success-rate"}],
                   "args":[{"name":"service","valueFrom":{"fieldRef":{"fieldPath":"metadata.labels['app.kubernetes.io/name']"}}},
                           {"name":"hash","valueFrom":{"podTemplateHashValue":"Latest"}}]})"),
-      {Template("success-rate", kSuccessRate)}, Params());
+                              {Template("success-rate", kSuccessRate)}, Params());
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   EXPECT_EQ(run->metadata.name, "web-abc-2-step-3");
   EXPECT_EQ(run->metadata.labels.at("gantry.io/rollout"), "web");
@@ -90,15 +90,16 @@ TEST(AnalysisRunBuilderTest, MissingArgumentNamesTemplateAndArgument) {
 
 TEST(AnalysisRunBuilderTest, DuplicateMetricsAcrossTemplatesAreRejected) {
   const char* spec = R"({"metrics":[{"name":"m","provider":{"web":{"url":"http://x"}}}]})";
-  auto run = BuildAnalysisRun(
-      Analysis(R"({"templates":[{"templateName":"a"},{"templateName":"b"}]})"),
-      {Template("a", spec), Template("b", spec)}, Params());
+  auto run =
+      BuildAnalysisRun(Analysis(R"({"templates":[{"templateName":"a"},{"templateName":"b"}]})"),
+                       {Template("a", spec), Template("b", spec)}, Params());
   ASSERT_FALSE(run.ok());
   EXPECT_NE(run.status().message().find("metric m"), std::string::npos);
 }
 
 TEST(AnalysisRunBuilderTest, FieldPaths) {
-  const json o = json::parse(R"({"metadata":{"name":"web","labels":{"a.b/c":"v"}},"spec":{"replicas":3}})");
+  const json o =
+      json::parse(R"({"metadata":{"name":"web","labels":{"a.b/c":"v"}},"spec":{"replicas":3}})");
   EXPECT_EQ(ResolveFieldPath(o, "metadata.name"), "web");
   EXPECT_EQ(ResolveFieldPath(o, "metadata.labels['a.b/c']"), "v");
   EXPECT_EQ(ResolveFieldPath(o, "metadata.labels[\"a.b/c\"]"), "v");

@@ -34,7 +34,8 @@ TEST_F(BlueGreenTest, FirstTemplateGoesActiveDirectly) {
 }
 
 TEST_F(BlueGreenTest, ManualPromotionSwitchesActiveThenScalesBlueDownAfterTheDelay) {
-  Start(json{{"autoPromotionEnabled", false}, {"previewReplicaCount", 1}, {"scaleDownDelaySeconds", 30}});
+  Start(json{
+      {"autoPromotionEnabled", false}, {"previewReplicaCount", 1}, {"scaleDownDelaySeconds", 30}});
   w.SetImage("web:2");
   w.Converge();
   const std::string green = w.CurrentHash();
@@ -61,7 +62,8 @@ TEST_F(BlueGreenTest, ManualPromotionSwitchesActiveThenScalesBlueDownAfterTheDel
   // Blue stays for scaleDownDelaySeconds.
   w.Converge();
   EXPECT_EQ(w.ReplicasOf(blue), 3);
-  EXPECT_FALSE(w.ReplicaSetOf(blue)["metadata"]["annotations"]["gantry.io/scale-down-deadline"].is_null());
+  EXPECT_FALSE(
+      w.ReplicaSetOf(blue)["metadata"]["annotations"]["gantry.io/scale-down-deadline"].is_null());
   EXPECT_EQ(w.Phase(), "Healthy");
   SyncOutcome out = w.Pass();
   ASSERT_TRUE(out.requeue_after.has_value());
@@ -120,11 +122,13 @@ TEST_F(BlueGreenTest, AbortKeepsActiveOnBlueAndScalesGreenDownAfterTheDelay) {
 }
 
 json Template(const std::string& name) {
-  return json{{"apiVersion", "gantry.io/v1alpha1"},
-              {"kind", "AnalysisTemplate"},
-              {"metadata", {{"name", name}, {"namespace", "shop"}}},
-              {"spec",
-               {{"metrics", json::array({{{"name", "ok"}, {"provider", {{"web", {{"url", "http://x"}}}}}}})}}}};
+  return json{
+      {"apiVersion", "gantry.io/v1alpha1"},
+      {"kind", "AnalysisTemplate"},
+      {"metadata", {{"name", name}, {"namespace", "shop"}}},
+      {"spec",
+       {{"metrics",
+         json::array({{{"name", "ok"}, {"provider", {{"web", {{"url", "http://x"}}}}}}})}}}};
 }
 
 TEST_F(BlueGreenTest, PrePromotionAnalysisGatesTheSwitch) {

@@ -11,8 +11,11 @@ using std::chrono::seconds;
 
 json CanaryStrategy(json steps, int surge = 1, int unavailable = 0) {
   return json{{"canary",
-               {{"maxSurge", surge}, {"maxUnavailable", unavailable}, {"steps", std::move(steps)},
-                {"stableService", "web-stable"}, {"canaryService", "web-canary"}}}};
+               {{"maxSurge", surge},
+                {"maxUnavailable", unavailable},
+                {"steps", std::move(steps)},
+                {"stableService", "web-stable"},
+                {"canaryService", "web-canary"}}}};
 }
 
 class CanaryTest : public ::testing::Test {
@@ -20,8 +23,8 @@ class CanaryTest : public ::testing::Test {
   void Start(json steps, int replicas = 4, int surge = 1, int unavailable = 0) {
     w.CreateService("web-stable");
     w.CreateService("web-canary");
-    w.Create(RolloutWorld::RolloutJson(replicas, "web:1", CanaryStrategy(std::move(steps), surge,
-                                                                         unavailable)));
+    w.Create(RolloutWorld::RolloutJson(replicas, "web:1",
+                                       CanaryStrategy(std::move(steps), surge, unavailable)));
     w.Converge();
     stable = w.StableHash();
     ASSERT_FALSE(stable.empty());
@@ -146,7 +149,8 @@ TEST_F(CanaryTest, TimedPauseSurvivesAnOperatorRestart) {
   const json started = w.Status()["pauseConditions"][0]["startTime"];
   // A new operator process: fresh collaborators, same cluster.
   RolloutEvent last;
-  Collaborators restarted{w.client, w.clock, [&](const kube::Object&, const RolloutEvent& e) { last = e; }};
+  Collaborators restarted{w.client, w.clock,
+                          [&](const kube::Object&, const RolloutEvent& e) { last = e; }};
   w.clock.Advance(seconds(30));
   ASSERT_TRUE(SyncRollout(restarted, {"shop", "web"}).ok());
   EXPECT_EQ(w.StepIndex(), 1);
@@ -327,19 +331,21 @@ json Template(const std::string& name) {
               {"metadata", {{"name", name}, {"namespace", "shop"}}},
               {"spec",
                {{"args", json::array({{{"name", "hash"}}})},
-                {"metrics", json::array({{{"name", "ok"},
-                                          {"successCondition", "result == 1"},
-                                          {"provider", {{"web", {{"url", "http://x/{{args.hash}}"}}}}}}})}}}};
+                {"metrics",
+                 json::array({{{"name", "ok"},
+                               {"successCondition", "result == 1"},
+                               {"provider", {{"web", {{"url", "http://x/{{args.hash}}"}}}}}}})}}}};
 }
 
 TEST_F(CanaryTest, AnalysisStepWaitsForItsRun) {
   w.Create(Template("check"));
-  Start(json::array({{{"setWeight", 25}},
-                     {{"analysis",
-                       {{"templates", json::array({{{"templateName", "check"}}})},
-                        {"args", json::array({{{"name", "hash"},
-                                               {"valueFrom", {{"podTemplateHashValue", "Latest"}}}}})}}}},
-                     {{"setWeight", 50}}}));
+  Start(json::array(
+      {{{"setWeight", 25}},
+       {{"analysis",
+         {{"templates", json::array({{{"templateName", "check"}}})},
+          {"args", json::array({{{"name", "hash"},
+                                 {"valueFrom", {{"podTemplateHashValue", "Latest"}}}}})}}}},
+       {{"setWeight", 50}}}));
   w.SetImage("web:2");
   w.Converge();
   const std::string canary = w.CurrentHash();

@@ -56,10 +56,8 @@ TEST(NginxIngressTest, CanaryIngressCopiesStablePathsOnly) {
   ASSERT_EQ(c["spec"]["rules"].size(), 1u);
   ASSERT_EQ(c["spec"]["rules"][0]["http"]["paths"].size(), 1u);
   EXPECT_EQ(c["spec"]["rules"][0]["host"], "web.local");
-  EXPECT_EQ(c["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"],
-            "web-canary");
-  EXPECT_EQ(c["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["number"],
-            80);
+  EXPECT_EQ(c["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"], "web-canary");
+  EXPECT_EQ(c["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["number"], 80);
   EXPECT_EQ(CanaryIngressWeight(c), 20);
 }
 

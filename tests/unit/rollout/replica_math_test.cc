@@ -118,14 +118,14 @@ TEST(NextCanaryReplicasTest, SimulatedRolloutsKeepTheBudget) {
             const auto ctx = ::testing::Message() << "replicas=" << replicas << " surge=" << surge
                                                   << " unavailable=" << unavailable
                                                   << " weight=" << weight << " pass=" << pass;
-            ASSERT_LE(next.canary + next.stable, std::max(max_total, in.canary->desired +
-                                                                         in.stable->desired))
+            ASSERT_LE(next.canary + next.stable,
+                      std::max(max_total, in.canary->desired + in.stable->desired))
                 << ctx;
             // A scale-down can only remove available pods down to the floor.
             const int32_t available_after = std::min(next.canary, in.canary->available) +
                                             std::min(next.stable, in.stable->available);
-            ASSERT_GE(available_after, std::min(min_available, in.canary->available +
-                                                                   in.stable->available))
+            ASSERT_GE(available_after,
+                      std::min(min_available, in.canary->available + in.stable->available))
                 << ctx;
             if (next == CanaryReplicas{in.canary->desired, in.stable->desired}) break;
             in.canary = ReplicaCounts{next.canary, next.canary};

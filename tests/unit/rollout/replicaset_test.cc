@@ -50,8 +50,8 @@ TEST(ReplicaSetTest, NewReplicaSetIsLabelledOwnedAndRevisioned) {
 TEST(ReplicaSetTest, ReadsWhatItWrote) {
   json object = NewReplicaSet(Params());
   object["metadata"]["generation"] = 2;
-  object["status"] = {{"replicas", 2}, {"readyReplicas", 2}, {"availableReplicas", 1},
-                      {"observedGeneration", 2}};
+  object["status"] = {
+      {"replicas", 2}, {"readyReplicas", 2}, {"availableReplicas", 1}, {"observedGeneration", 2}};
   object["metadata"]["annotations"]["gantry.io/scale-down-deadline"] = "2026-01-02T03:04:05Z";
   const ReplicaSetInfo rs = ReadReplicaSet(object);
   EXPECT_EQ(rs.name, "web-abc12");
@@ -106,12 +106,10 @@ ReplicaSetInfo Rs(const std::string& name, int64_t revision, int32_t desired, in
 }
 
 TEST(ReplicaSetTest, PrunesOldestEmptyBeyondTheLimit) {
-  const std::vector<ReplicaSetInfo> sets = {Rs("r1", 1, 0, 0), Rs("r2", 2, 0, 0),
-                                            Rs("r3", 3, 0, 1),  // pods still going away
-                                            Rs("r4", 4, 0, 0), Rs("stable", 5, 3, 3),
-                                            Rs("new", 6, 1, 1)};
-  EXPECT_EQ(ReplicaSetsToPrune(sets, {"stable", "new"}, 2),
-            (std::vector<std::string>{"r1", "r2"}));
+  const std::vector<ReplicaSetInfo> sets = {
+      Rs("r1", 1, 0, 0), Rs("r2", 2, 0, 0),     Rs("r3", 3, 0, 1),  // pods still going away
+      Rs("r4", 4, 0, 0), Rs("stable", 5, 3, 3), Rs("new", 6, 1, 1)};
+  EXPECT_EQ(ReplicaSetsToPrune(sets, {"stable", "new"}, 2), (std::vector<std::string>{"r1", "r2"}));
   EXPECT_EQ(ReplicaSetsToPrune(sets, {"stable", "new"}, 0),
             (std::vector<std::string>{"r1", "r2", "r4"}));
   EXPECT_TRUE(ReplicaSetsToPrune(sets, {"stable", "new"}, 10).empty());

@@ -2,8 +2,8 @@
 // adoption, restarts, a deleted Rollout, status writes only on change.
 #include <gtest/gtest.h>
 
-#include "rollout_world.h"
 #include "operator/rollout/pod_template_hash.h"
+#include "rollout_world.h"
 
 namespace gantry::rollout::testing {
 namespace {
@@ -122,7 +122,8 @@ TEST(RolloutSyncTest, RestartWaitsWhilePodsAreUnavailable) {
   w.Create(json{{"apiVersion", "v1"},
                 {"kind", "Pod"},
                 {"metadata",
-                 {{"name", "p"}, {"namespace", "shop"},
+                 {{"name", "p"},
+                  {"namespace", "shop"},
                   {"labels", {{"app", "web"}, {"rollouts-pod-template-hash", hash}}}}}});
   w.ready_limit[hash] = 1;
   w.Settle();

@@ -15,9 +15,8 @@ std::string HashOf(const json& rs) {
 }  // namespace
 
 RolloutWorld::RolloutWorld()
-    : deps{client, clock, [this](const kube::Object&, const RolloutEvent& e) {
-             events.push_back(e);
-           }} {
+    : deps{client, clock,
+           [this](const kube::Object&, const RolloutEvent& e) { events.push_back(e); }} {
   client.RegisterKind({kRunKind, "analysisruns", true, {}, {"status"}});
 }
 
@@ -40,10 +39,11 @@ void RolloutWorld::Create(const json& object) {
 }
 
 void RolloutWorld::CreateService(const std::string& name) {
-  Create(json{{"apiVersion", "v1"},
-              {"kind", "Service"},
-              {"metadata", {{"name", name}, {"namespace", ns}}},
-              {"spec", {{"selector", {{"app", "web"}}}, {"ports", json::array({{{"port", 80}}})}}}});
+  Create(
+      json{{"apiVersion", "v1"},
+           {"kind", "Service"},
+           {"metadata", {{"name", name}, {"namespace", ns}}},
+           {"spec", {{"selector", {{"app", "web"}}}, {"ports", json::array({{{"port", 80}}})}}}});
 }
 
 Result<SyncOutcome> RolloutWorld::TryPass() { return SyncRollout(deps, {ns, "web"}); }
@@ -61,7 +61,8 @@ void RolloutWorld::Settle() {
     const int spec = rs["spec"].value("replicas", 1);
     const std::string hash = HashOf(rs);
     int ready = spec;
-    if (auto it = ready_limit.find(hash); it != ready_limit.end()) ready = std::min(ready, it->second);
+    if (auto it = ready_limit.find(hash); it != ready_limit.end())
+      ready = std::min(ready, it->second);
     rs["status"] = {{"replicas", spec},
                     {"readyReplicas", ready},
                     {"availableReplicas", ready},
@@ -127,7 +128,8 @@ std::string RolloutWorld::ServiceSelector(const std::string& service) {
 }
 
 void RolloutWorld::SetImage(const std::string& image) {
-  PatchSpec({{"template", {{"spec", {{"containers", json::array({{{"name", "web"}, {"image", image}}})}}}}}});
+  PatchSpec({{"template",
+              {{"spec", {{"containers", json::array({{{"name", "web"}, {"image", image}}})}}}}}});
 }
 
 void RolloutWorld::PatchSpec(const json& spec_patch) {

@@ -119,20 +119,24 @@ TEST(PauseStateTest, TimedPauseEndsAfterItsDuration) {
   old.controller_pause = true;
   old.pause_conditions.push_back({api::PauseReason::kCanaryPauseStep, t0, json::object()});
   PauseState p(old);
-  auto early = p.PauseProgress(api::PauseReason::kCanaryPauseStep, Millis(30'000), t0 + seconds(10));
+  auto early =
+      p.PauseProgress(api::PauseReason::kCanaryPauseStep, Millis(30'000), t0 + seconds(10));
   EXPECT_FALSE(early.done);
   ASSERT_TRUE(early.remaining.has_value());
   EXPECT_EQ(*early.remaining, seconds(20));
-  EXPECT_TRUE(p.PauseProgress(api::PauseReason::kCanaryPauseStep, Millis(30'000), t0 + seconds(30)).done);
+  EXPECT_TRUE(
+      p.PauseProgress(api::PauseReason::kCanaryPauseStep, Millis(30'000), t0 + seconds(30)).done);
   // Without a duration only a user ends it.
-  EXPECT_FALSE(p.PauseProgress(api::PauseReason::kCanaryPauseStep, std::nullopt, t0 + seconds(9999)).done);
+  EXPECT_FALSE(
+      p.PauseProgress(api::PauseReason::kCanaryPauseStep, std::nullopt, t0 + seconds(9999)).done);
 }
 
 TEST(PauseStateTest, UserResumeIsRemovedConditionWithControllerPause) {
   api::RolloutStatus old;
   old.controller_pause = true;  // the condition was removed by `promote`
   PauseState p(old);
-  EXPECT_TRUE(p.PauseProgress(api::PauseReason::kCanaryPauseStep, std::nullopt, Clock::TimePoint{}).done);
+  EXPECT_TRUE(
+      p.PauseProgress(api::PauseReason::kCanaryPauseStep, std::nullopt, Clock::TimePoint{}).done);
   api::RolloutStatus kept;
   p.ApplyTo(kept, Clock::TimePoint{});
   EXPECT_TRUE(kept.controller_pause);  // not acted on yet: the resume is kept
@@ -142,7 +146,8 @@ TEST(PauseStateTest, UserResumeIsRemovedConditionWithControllerPause) {
   EXPECT_FALSE(s.controller_pause);  // consumed
   api::RolloutStatus never;
   PauseState q(never);
-  EXPECT_FALSE(q.PauseProgress(api::PauseReason::kCanaryPauseStep, std::nullopt, Clock::TimePoint{}).done);
+  EXPECT_FALSE(
+      q.PauseProgress(api::PauseReason::kCanaryPauseStep, std::nullopt, Clock::TimePoint{}).done);
 }
 
 TEST(PauseStateTest, AbortClearsPausesAndKeepsAbortedAt) {
@@ -177,8 +182,10 @@ TEST(PauseStateTest, AbortClearsPausesAndKeepsAbortedAt) {
 TEST(PauseStateTest, RemoveAndClear) {
   api::RolloutStatus old;
   old.controller_pause = true;
-  old.pause_conditions.push_back({api::PauseReason::kCanaryPauseStep, std::nullopt, json::object()});
-  old.pause_conditions.push_back({api::PauseReason::kInconclusiveAnalysisRun, std::nullopt, json::object()});
+  old.pause_conditions.push_back(
+      {api::PauseReason::kCanaryPauseStep, std::nullopt, json::object()});
+  old.pause_conditions.push_back(
+      {api::PauseReason::kInconclusiveAnalysisRun, std::nullopt, json::object()});
   PauseState p(old);
   p.RemovePause(api::PauseReason::kCanaryPauseStep);
   EXPECT_FALSE(p.IsPausedFor(api::PauseReason::kCanaryPauseStep));

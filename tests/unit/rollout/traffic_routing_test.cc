@@ -2,8 +2,8 @@
 // weights, abort order (traffic first, then pods), and promotion.
 #include <gtest/gtest.h>
 
-#include "rollout_world.h"
 #include "operator/rollout/trafficrouting/nginx_ingress.h"
+#include "rollout_world.h"
 
 namespace gantry::rollout::testing {
 namespace {
@@ -11,7 +11,9 @@ namespace {
 using std::chrono::seconds;
 
 json Steps() {
-  return json::array({{{"setWeight", 20}}, {{"pause", json::object()}}, {{"setWeight", 60}},
+  return json::array({{{"setWeight", 20}},
+                      {{"pause", json::object()}},
+                      {{"setWeight", 60}},
                       {{"pause", json::object()}}});
 }
 
