@@ -1,0 +1,85 @@
+// The apply half of an Application sync: desired objects prepared for server-side apply,
+// validated by a server-side dry run, compared with the live object, and written only when the
+// dry run says the write would change something.
+//
+// Why compare the dry run and not a hash of the applied fields: a hash stored in an annotation
+// says what Gantry last sent, not what the object holds now, so a hand edit of a managed field
+// would go unseen and self-heal could never revert it. The dry run of a forced apply is exactly
+// the object as it would be after the write; if it equals the live object (server-filled
+// metadata aside), the write would change nothing and is skipped.
+//
+// Functions and a stateless Applier; safe from any thread as long as the KubeClient is.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "operator/api/application.h"
+#include "operator/common/status.h"
+#include "operator/kube/kube_client.h"
+#include "operator/manifest/normalize.h"
+#include "operator/manifest/object.h"
+
+namespace gantry::reconcilers {
+
+inline constexpr std::string_view kFieldManager = "gantry";
+inline constexpr std::string_view kManagedByLabel = "app.kubernetes.io/managed-by";
+inline constexpr std::string_view kManagedByValue = "gantry";
+inline constexpr std::string_view kApplicationNameLabel = "gantry.io/application-name";
+inline constexpr std::string_view kApplicationNamespaceLabel = "gantry.io/application-namespace";
+inline constexpr std::string_view kPruneAnnotation = "gantry.io/prune";
+
+// One object of the Application as it will be applied.
+struct DesiredObject {
+  manifest::Object source;  // as loaded (file, line), after targetNamespace
+  kube::Object applied;     // with ownership labels, without ignored fields
+  kube::ResourceRef ref;
+  std::string id;       // inventory id "<ns>_<name>_<group>_<kind>"
+  std::string version;  // apiVersion's version, for the inventory
+};
+
+// The Application's spec.ignoreDifferences in the normaliser's shape.
+std::vector<manifest::IgnoreDifference> IgnoreRules(const api::Application& app);
+
+// Adds the ownership labels and drops the fields spec.ignoreDifferences names, so that
+// server-side apply leaves them to whoever owns them (an HPA and spec.replicas). InvalidArgument
+// naming the object's origin for a malformed pointer or an object without identity.
+Result<std::vector<DesiredObject>> PrepareDesired(const std::vector<manifest::Object>& objects,
+                                                  const api::Application& app);
+
+// True when `dry_run` (the server's answer to a dry-run apply) differs from `live` in anything
+// but server-filled metadata and status, i.e. when applying would change the object.
+bool WouldChange(const kube::Object& dry_run, const kube::Object& live);
+
+// One line per changed field ("~ /spec/replicas: 2 -> 3", "+ /data/b: \"x\"", "- /data/a"),
+// Secret values masked; empty when nothing would change. `live` null: the object is new.
+std::vector<std::string> DescribeChanges(const kube::Object& dry_run, const kube::Object& live,
+                                         const std::vector<manifest::IgnoreDifference>& rules);
+
+enum class ApplyAction { kCreated, kConfigured, kUnchanged };
+std::string_view ApplyActionName(ApplyAction action);  // created | configured | unchanged
+
+// What the server says about one desired object before anything is written.
+struct ApplyPreview {
+  kube::Object live;     // null when the object does not exist
+  kube::Object dry_run;  // the object as a forced apply would leave it
+  bool changes = false;  // WouldChange(dry_run, live), or the object is new
+};
+
+class Applier {
+ public:
+  explicit Applier(kube::KubeClient& client) : client_(client) {}
+
+  // Reads the live object and dry-runs the apply. Errors name the object's file and line and
+  // carry the server's message (Invalid, Forbidden, NotFound for an unknown kind, ...).
+  Result<ApplyPreview> PreviewApply(const DesiredObject& object);
+
+  // Applies when `preview.changes`; otherwise writes nothing.
+  Result<ApplyAction> Apply(const DesiredObject& object, const ApplyPreview& preview);
+
+ private:
+  kube::KubeClient& client_;
+};
+
+}  // namespace gantry::reconcilers

@@ -1,0 +1,452 @@
+#include "operator/reconcilers/application_reconciler.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "operator/api/conditions.h"
+#include "operator/manifest/health.h"
+#include "operator/manifest/loader.h"
+#include "operator/manifest/order.h"
+#include "operator/reconcilers/application_apply.h"
+#include "operator/reconcilers/application_prune.h"
+
+namespace gantry::reconcilers {
+namespace {
+
+using controller::ReconcileResult;
+
+const kube::GroupVersionKind kApplicationGvk{"gantry.io", "v1alpha1", "Application"};
+const kube::GroupVersionKind kGitRepositoryGvk{"gantry.io", "v1alpha1", "GitRepository"};
+
+api::HealthStatusCode ToApiHealth(manifest::Health h) {
+  switch (h) {
+    case manifest::Health::kHealthy:
+      return api::HealthStatusCode::kHealthy;
+    case manifest::Health::kProgressing:
+      return api::HealthStatusCode::kProgressing;
+    case manifest::Health::kDegraded:
+      return api::HealthStatusCode::kDegraded;
+    case manifest::Health::kSuspended:
+      return api::HealthStatusCode::kSuspended;
+    case manifest::Health::kMissing:
+      return api::HealthStatusCode::kMissing;
+    case manifest::Health::kUnknown:
+      return api::HealthStatusCode::kUnknown;
+  }
+  return api::HealthStatusCode::kUnknown;
+}
+
+bool IsCrd(const kube::Object& o) {
+  return o.value("kind", "") == "CustomResourceDefinition" &&
+         o.value("apiVersion", "").starts_with("apiextensions.k8s.io/");
+}
+
+// Group/kind -> scope of the CRDs among the desired objects.
+std::map<manifest::GroupKind, bool> CrdScopes(const std::vector<manifest::Object>& objects) {
+  std::map<manifest::GroupKind, bool> scopes;
+  for (const auto& o : objects) {
+    if (!IsCrd(o.json)) continue;
+    const kube::Object spec = o.json.value("spec", kube::Object::object());
+    if (!spec.is_object()) continue;
+    std::string group = spec.value("group", "");
+    std::string kind;
+    if (spec.contains("names") && spec["names"].is_object()) {
+      kind = spec["names"].value("kind", "");
+    }
+    scopes[manifest::GroupKind{group, kind}] = spec.value("scope", "Namespaced") != "Cluster";
+  }
+  return scopes;
+}
+
+std::string JoinLines(const std::vector<std::string>& lines, size_t max = 20) {
+  std::string out;
+  for (size_t i = 0; i < lines.size() && i < max; ++i) {
+    if (!out.empty()) out += "\n";
+    out += lines[i];
+  }
+  if (lines.size() > max) out += fmt::format("\n... and {} more", lines.size() - max);
+  return out;
+}
+
+}  // namespace
+
+std::vector<kube::ObjectKey> ApplicationsUsingSource(const std::vector<kube::Object>& applications,
+                                                     const kube::ObjectKey& repository) {
+  std::vector<kube::ObjectKey> keys;
+  for (const auto& app : applications) {
+    if (!app.contains("spec") || !app["spec"].is_object()) continue;
+    const kube::Object& spec = app["spec"];
+    if (!spec.contains("sourceRef") || !spec["sourceRef"].is_object()) continue;
+    const kube::Object& ref = spec["sourceRef"];
+    if (ref.value("kind", "GitRepository") != "GitRepository") continue;
+    std::string ns = ref.value("namespace", "");
+    if (ns.empty()) ns = kube::NamespaceOf(app);
+    if (ns == repository.ns && ref.value("name", "") == repository.name) {
+      keys.push_back(kube::KeyOf(app));
+    }
+  }
+  return keys;
+}
+
+ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
+  auto live = deps_.client.Get(kube::ResourceRef{kApplicationGvk, key.ns, key.name});
+  if (!live.ok()) {
+    if (live.status().code() == StatusCode::kNotFound) {
+      deps_.metrics.ForgetApplication(key.ns, key.name);
+      if (deps_.watcher != nullptr) deps_.watcher->SetSelfHeal(key, false);
+      return ReconcileResult::Done();
+    }
+    return ReconcileResult::Error(live.status());
+  }
+  const kube::Object& object = *live;
+  const api::Time now = deps_.clock.Now();
+  auto emit = [&](bool warning, std::string_view reason, const std::string& message) {
+    if (warning) {
+      spdlog::warn("Application {}: {}: {}", key.ToString(), reason, message);
+    } else {
+      spdlog::info("Application {}: {}: {}", key.ToString(), reason, message);
+    }
+    if (deps_.events != nullptr) {
+      deps_.events->Event(object, warning ? kube::EventType::kWarning : kube::EventType::kNormal,
+                          reason, message);
+    }
+  };
+
+  auto decoded = api::Application::FromJson(object);
+  if (!decoded.ok()) {
+    emit(true, kReasonInvalidSpec, decoded.status().message());
+    return ReconcileResult::Stalled(decoded.status().message());
+  }
+  api::Application app = std::move(*decoded);
+  const api::ApplicationStatus before = app.status;
+  const int64_t generation = app.metadata.generation;
+  app.status.observed_generation = generation;
+  if (auto it = app.metadata.annotations.find(std::string(kReconcileRequestedAtAnnotation));
+      it != app.metadata.annotations.end()) {
+    app.status.last_handled_reconcile_at = it->second;
+  }
+
+  auto ready_changed = [&]() {
+    const api::Condition* a = api::FindCondition(before.conditions, api::kConditionReady);
+    const api::Condition* b = api::FindCondition(app.status.conditions, api::kConditionReady);
+    if (a == nullptr || b == nullptr) return a != b;
+    return a->status != b->status || a->reason != b->reason || a->message != b->message;
+  };
+  auto write_status = [&]() -> Status {
+    deps_.metrics.RecordApplication(key.ns, key.name, api::ToString(app.status.sync.status),
+                                    api::ToString(app.status.health.status));
+    if (app.status == before) return Status();
+    auto updated = deps_.client.UpdateStatus(app.ToJson());
+    if (!updated.ok()) {
+      return updated.status().WithContext(
+          fmt::format("writing status of Application {}", key.ToString()));
+    }
+    return Status();
+  };
+  // A failure the next commit or a retry may fix: Ready=False, look again after retryInterval.
+  auto fail = [&](std::string_view reason, const std::string& message) {
+    api::MarkFailed(app.status.conditions, generation, reason, message, now);
+    if (app.status.sync.status == api::SyncStatusCode::kSynced &&
+        app.status.last_attempted_revision != app.status.last_applied_revision) {
+      app.status.sync.status = api::SyncStatusCode::kOutOfSync;
+    }
+    if (ready_changed()) emit(true, reason, message);
+    if (Status s = write_status(); !s.ok()) return ReconcileResult::Error(s);
+    return ReconcileResult::Waiting(app.spec.RetryInterval(), message);
+  };
+
+  if (Status valid = app.Validate(); !valid.ok()) {
+    api::MarkStalled(app.status.conditions, generation, kReasonInvalidSpec, valid.message(), now);
+    if (ready_changed()) emit(true, kReasonInvalidSpec, valid.message());
+    if (Status s = write_status(); !s.ok()) return ReconcileResult::Error(s);
+    return ReconcileResult::Stalled(valid.message());
+  }
+  if (deps_.watcher != nullptr) deps_.watcher->SetSelfHeal(key, app.spec.self_heal);
+
+  if (app.spec.suspend) {
+    if (Status s = write_status(); !s.ok()) return ReconcileResult::Error(s);
+    return ReconcileResult::Done();
+  }
+
+  // 2. dependsOn.
+  for (const auto& dep : app.spec.depends_on) {
+    const std::string ns = dep.namespace_.empty() ? key.ns : dep.namespace_;
+    auto other = deps_.client.Get(kube::ResourceRef{kApplicationGvk, ns, dep.name});
+    bool ready = false;
+    if (other.ok()) {
+      auto parsed = api::Application::FromJson(*other);
+      ready = parsed.ok() &&
+              api::IsConditionTrue(parsed->status.conditions, api::kConditionReady) &&
+              parsed->status.observed_generation == parsed->metadata.generation;
+    }
+    if (!ready) {
+      std::string message = fmt::format("dependency Application {}/{} is not ready", ns, dep.name);
+      if (api::MarkReconciling(app.status.conditions, generation, kReasonDependencyNotReady,
+                               message, now) &&
+          ready_changed()) {
+        emit(false, kReasonDependencyNotReady, message);
+      }
+      if (Status s = write_status(); !s.ok()) return ReconcileResult::Error(s);
+      return ReconcileResult::Waiting(deps_.poll_interval, message);
+    }
+  }
+
+  // 3. The source's artifact.
+  const kube::ObjectKey source_key{
+      app.spec.source_ref.namespace_.empty() ? key.ns : app.spec.source_ref.namespace_,
+      app.spec.source_ref.name};
+  auto source =
+      deps_.client.Get(kube::ResourceRef{kGitRepositoryGvk, source_key.ns, source_key.name});
+  if (!source.ok()) {
+    if (source.status().code() != StatusCode::kNotFound)
+      return ReconcileResult::Error(source.status());
+    return fail(kReasonArtifactNotReady,
+                fmt::format("GitRepository {} does not exist", source_key.ToString()));
+  }
+  std::optional<git::Artifact> artifact = deps_.artifacts.Get(source_key);
+  std::string status_commit;
+  if (source->contains("status") && (*source)["status"].contains("artifact") &&
+      (*source)["status"]["artifact"].is_object()) {
+    status_commit = (*source)["status"]["artifact"].value("commit", "");
+  }
+  if (!artifact || (!status_commit.empty() && artifact->commit != status_commit)) {
+    std::string message =
+        fmt::format("waiting for an artifact of GitRepository {}", source_key.ToString());
+    api::MarkReconciling(app.status.conditions, generation, kReasonArtifactNotReady, message, now);
+    if (Status s = write_status(); !s.ok()) return ReconcileResult::Error(s);
+    return ReconcileResult::Waiting(deps_.poll_interval, message);
+  }
+  const std::string revision = artifact->revision;
+  app.status.last_attempted_revision = revision;
+
+  // 4. Load and prepare.
+  auto loaded = manifest::LoadManifests(artifact->directory, app.spec.path);
+  if (!loaded.ok()) {
+    return fail(kReasonBuildFailed,
+                fmt::format("revision {}: {}", revision, loaded.status().message()));
+  }
+  std::vector<manifest::Object> objects = std::move(loaded->objects);
+  const auto crd_scopes = CrdScopes(objects);
+  std::map<manifest::GroupKind, std::string> versions;
+  for (const auto& o : objects) {
+    if (auto gk = manifest::GroupKindOf(o.json); gk.ok()) {
+      if (auto gv = manifest::ParseApiVersion(o.json.value("apiVersion", "")); gv.ok()) {
+        versions[*gk] = gv->version;
+      }
+    }
+  }
+  std::map<manifest::GroupKind, bool> served;  // kind -> namespaced, for kinds the server knows
+  std::set<manifest::GroupKind> unserved;
+  auto lookup = [&](const manifest::GroupKind& gk) -> std::optional<bool> {
+    if (auto it = served.find(gk); it != served.end()) return it->second;
+    if (unserved.contains(gk)) return std::nullopt;
+    auto mapping = deps_.client.Mapping(kube::GroupVersionKind{gk.group, versions[gk], gk.kind});
+    if (!mapping.ok()) {
+      unserved.insert(gk);
+      return std::nullopt;
+    }
+    served[gk] = mapping->namespaced;
+    return mapping->namespaced;
+  };
+  auto is_namespaced = [&](const manifest::GroupKind& gk) {
+    if (auto it = crd_scopes.find(gk); it != crd_scopes.end()) return it->second;
+    return lookup(gk).value_or(true);
+  };
+  if (Status s = manifest::ApplyTargetNamespace(objects, app.spec.target_namespace, is_namespaced);
+      !s.ok()) {
+    return fail(kReasonBuildFailed, fmt::format("revision {}: {}", revision, s.message()));
+  }
+  auto prepared = PrepareDesired(objects, app);
+  if (!prepared.ok()) {
+    return fail(kReasonBuildFailed,
+                fmt::format("revision {}: {}", revision, prepared.status().message()));
+  }
+  std::vector<DesiredObject> desired = std::move(*prepared);
+  std::stable_sort(desired.begin(), desired.end(),
+                   [](const DesiredObject& a, const DesiredObject& b) {
+                     return manifest::AppliesBefore(a.source.json, b.source.json);
+                   });
+
+  // 5. Validate: dry-run everything that can be dry-run now.
+  std::set<std::string> new_namespaces;  // Namespaces in the commit that do not exist yet
+  for (const auto& d : desired) {
+    if (d.ref.gvk.group.empty() && d.ref.gvk.kind == "Namespace") {
+      auto ns = deps_.client.Get(d.ref);
+      if (!ns.ok() && ns.status().code() == StatusCode::kNotFound) {
+        new_namespaces.insert(d.ref.name);
+      }
+    }
+  }
+  auto deferred = [&](const DesiredObject& d) {
+    if (manifest::IsDefinition(d.source.json)) return false;
+    manifest::GroupKind gk{d.ref.gvk.group, d.ref.gvk.kind};
+    if (crd_scopes.contains(gk) && !lookup(gk).has_value()) return true;
+    return !d.ref.ns.empty() && new_namespaces.contains(d.ref.ns);
+  };
+  Applier applier(deps_.client);
+  std::vector<std::optional<ApplyPreview>> previews(desired.size());
+  std::vector<std::string> problems;
+  auto preview = [&](size_t i) {
+    auto p = applier.PreviewApply(desired[i]);
+    if (!p.ok()) {
+      problems.push_back(p.status().message());
+      return;
+    }
+    previews[i] = std::move(*p);
+  };
+  bool any_deferred = false;
+  for (size_t i = 0; i < desired.size(); ++i) {
+    if (deferred(desired[i])) {
+      any_deferred = true;
+      continue;
+    }
+    preview(i);
+  }
+  if (!problems.empty()) {
+    return fail(kReasonValidationFailed,
+                fmt::format("revision {}: nothing applied: {}", revision, JoinLines(problems)));
+  }
+
+  // 6. Apply in order; the definitions first, then what had to wait for them.
+  std::vector<std::string> changes;
+  auto apply = [&](size_t i) -> Status {
+    auto action = applier.Apply(desired[i], *previews[i]);
+    if (!action.ok()) return action.status();
+    deps_.metrics.CountApply(ApplyActionName(*action));
+    if (*action != ApplyAction::kUnchanged) {
+      changes.push_back(
+          fmt::format("{} {}", kube::Describe(desired[i].applied), ApplyActionName(*action)));
+    }
+    return Status();
+  };
+  if (any_deferred) {
+    for (size_t i = 0; i < desired.size(); ++i) {
+      if (!manifest::IsDefinition(desired[i].source.json)) continue;
+      if (Status s = apply(i); !s.ok()) {
+        return fail(kReasonApplyFailed, fmt::format("revision {}: {}", revision, s.message()));
+      }
+    }
+    unserved.clear();
+    for (size_t i = 0; i < desired.size(); ++i) {
+      if (previews[i]) continue;
+      manifest::GroupKind gk{desired[i].ref.gvk.group, desired[i].ref.gvk.kind};
+      if (crd_scopes.contains(gk) && !lookup(gk).has_value()) {
+        std::string message = fmt::format(
+            "revision {}: waiting for the API server to serve {} (its CRD was just applied)",
+            revision, gk.ToString());
+        if (!changes.empty()) emit(false, "Progressing", JoinLines(changes));
+        api::MarkReconciling(app.status.conditions, generation, api::kReasonProgressing, message,
+                             now);
+        if (Status s = write_status(); !s.ok()) return ReconcileResult::Error(s);
+        return ReconcileResult::Waiting(std::chrono::seconds(1), message);
+      }
+      preview(i);
+    }
+    if (!problems.empty()) {
+      return fail(kReasonValidationFailed,
+                  fmt::format("revision {}: only Namespaces and CRDs applied: {}", revision,
+                              JoinLines(problems)));
+    }
+  }
+  for (size_t i = 0; i < desired.size(); ++i) {
+    if (any_deferred && manifest::IsDefinition(desired[i].source.json)) continue;
+    if (Status s = apply(i); !s.ok()) {
+      if (!changes.empty()) emit(false, "Progressing", JoinLines(changes));
+      return fail(kReasonApplyFailed, fmt::format("revision {}: {}", revision, s.message()));
+    }
+  }
+
+  // The inventory is what is applied now; entries kept by prune stay.
+  std::vector<api::InventoryEntry> inventory;
+  std::set<std::string> ids;
+  for (const auto& d : desired) {
+    if (ids.insert(d.id).second) inventory.push_back(api::InventoryEntry{d.id, d.version, {}});
+  }
+
+  // 7. Prune.
+  std::vector<std::string> prune_notes;
+  if (app.spec.prune) {
+    PruneResult pruned;
+    Status s = PruneStale(deps_.client, key, before.inventory, ids, pruned);
+    deps_.metrics.CountApply("pruned", static_cast<int>(pruned.deleted.size()));
+    for (const auto& d : pruned.deleted) changes.push_back(d + " pruned");
+    for (const auto& e : pruned.remaining) {
+      if (ids.insert(e.id).second) inventory.push_back(e);
+    }
+    if (!s.ok()) {
+      app.status.inventory = inventory;
+      if (!changes.empty()) emit(false, "Progressing", JoinLines(changes));
+      return fail(kReasonPruneFailed, fmt::format("revision {}: {}", revision, s.message()));
+    }
+  }
+  app.status.inventory = inventory;
+
+  // 8. Health.
+  manifest::Health worst = manifest::Health::kHealthy;
+  std::string worst_message;
+  std::vector<api::ResourceStatus> resources;
+  for (const auto& d : desired) {
+    auto current = deps_.client.Get(d.ref);
+    manifest::HealthStatus health =
+        manifest::ComputeHealth(current.ok() ? *current : kube::Object());
+    if (manifest::IsWorse(health.status, worst)) {
+      worst = health.status;
+      worst_message = fmt::format(
+          "{}: {}", kube::Describe(d.applied),
+          health.message.empty() ? manifest::HealthName(health.status) : health.message);
+    }
+    api::ResourceStatus r;
+    r.group = d.ref.gvk.group;
+    r.version = d.ref.gvk.version;
+    r.kind = d.ref.gvk.kind;
+    r.namespace_ = d.ref.ns;
+    r.name = d.ref.name;
+    r.status = api::SyncStatusCode::kSynced;
+    r.health = api::HealthInfo{ToApiHealth(health.status), health.message, {}};
+    resources.push_back(std::move(r));
+  }
+  app.status.resources = std::move(resources);
+  app.status.health = api::HealthInfo{ToApiHealth(worst), worst_message, {}};
+  app.status.last_applied_revision = revision;
+  app.status.sync = api::SyncInfo{api::SyncStatusCode::kSynced, revision, {}};
+
+  if (!changes.empty()) emit(false, "ApplySucceeded", JoinLines(changes));
+
+  // 9. Ready, or waiting for health.
+  if (deps_.watcher != nullptr && app.spec.self_heal) {
+    for (const auto& d : desired) deps_.watcher->Watch(d.ref.gvk);
+  }
+  if (app.spec.wait && worst != manifest::Health::kHealthy) {
+    const api::Condition* reconciling =
+        api::FindCondition(app.status.conditions, api::kConditionReconciling);
+    api::Time since = now;
+    if (reconciling != nullptr && reconciling->reason == kReasonHealthCheckPending &&
+        reconciling->last_transition_time) {
+      since = *reconciling->last_transition_time;
+    }
+    if (now - since >= app.spec.Timeout()) {
+      return fail(kReasonHealthCheckFailed,
+                  fmt::format("revision {}: not healthy after {}: {}", revision,
+                              FormatDuration(app.spec.Timeout()), worst_message));
+    }
+    api::MarkReconciling(
+        app.status.conditions, generation, kReasonHealthCheckPending,
+        fmt::format("revision {} applied; waiting for health: {}", revision, worst_message), now);
+    if (Status s = write_status(); !s.ok()) return ReconcileResult::Error(s);
+    return ReconcileResult::Waiting(deps_.poll_interval, worst_message);
+  }
+  api::MarkReady(app.status.conditions, generation, kReasonReconciliationSucceeded,
+                 fmt::format("Applied revision: {}", revision), now);
+  if (ready_changed() && changes.empty()) {
+    emit(false, kReasonReconciliationSucceeded, fmt::format("Applied revision: {}", revision));
+  }
+  if (Status s = write_status(); !s.ok()) return ReconcileResult::Error(s);
+  return ReconcileResult::Done(app.spec.Interval());
+}
+
+}  // namespace gantry::reconcilers

@@ -1,0 +1,83 @@
+// ApplicationReconciler: syncs the manifests under an Application's path, at its
+// GitRepository's current artifact, into the cluster.
+//
+// Desired state is the artifact's commit; actual state is the cluster; status.inventory is what
+// this Application applied last, so a restarted operator knows what it owns. One pass:
+//   1. read and validate the Application (invalid -> Stalled); suspended -> nothing;
+//   2. dependsOn: every listed Application must be Ready at its generation (else Waiting);
+//   3. source: the GitRepository's artifact must be fetched by this process (else Waiting; the
+//      GitRepository reconciler enqueues us when it arrives);
+//   4. load every manifest (all or nothing: file:line errors), apply targetNamespace, add
+//      ownership labels, drop ignoreDifferences fields;
+//   5. validate all: a server-side dry run of every object. Objects whose kind comes from a CRD
+//      in the same commit, or whose Namespace is in it, cannot be dry-run before those exist:
+//      they are dry-run after the Namespaces and CRDs are applied (if a CRD is not served yet,
+//      the pass waits and the next pass validates everything). Any failure: nothing (more) is
+//      applied, Ready=False names the file, object and the server's message;
+//   6. apply in order (definitions, then sync waves, then kind order) with server-side apply,
+//      field manager gantry, force; an object whose dry run equals the live object is not
+//      written;
+//   7. prune (spec.prune) the previous inventory's objects that left Git, in reverse order;
+//   8. health of every object; with spec.wait, Ready only when all are Healthy (Waiting until
+//      spec.timeout, then Ready=False HealthCheckFailed);
+//   9. status (revisions, sync, health, inventory, resources, conditions), Events, metrics;
+//      the watch behind selfHeal is extended to the inventory's kinds.
+//
+// Thread-safe as long as two passes never run for the same Application at once (the work queue
+// guarantees that).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "operator/api/application.h"
+#include "operator/common/clock.h"
+#include "operator/controller/reconciler.h"
+#include "operator/kube/kube_client.h"
+#include "operator/reconcilers/application_metrics.h"
+#include "operator/reconcilers/application_watcher.h"
+#include "operator/reconcilers/git_repository_reconciler.h"
+
+namespace gantry::reconcilers {
+
+// Condition reasons of Application.
+inline constexpr std::string_view kReasonReconciliationSucceeded = "ReconciliationSucceeded";
+inline constexpr std::string_view kReasonDependencyNotReady = "DependencyNotReady";
+inline constexpr std::string_view kReasonArtifactNotReady = "ArtifactNotReady";
+inline constexpr std::string_view kReasonBuildFailed = "BuildFailed";
+inline constexpr std::string_view kReasonValidationFailed = "ValidationFailed";
+inline constexpr std::string_view kReasonApplyFailed = "ApplyFailed";
+inline constexpr std::string_view kReasonPruneFailed = "PruneFailed";
+inline constexpr std::string_view kReasonHealthCheckFailed = "HealthCheckFailed";
+inline constexpr std::string_view kReasonHealthCheckPending = "HealthCheckPending";
+
+struct ApplicationReconcilerDeps {
+  kube::KubeClient& client;
+  Clock& clock;
+  ArtifactRegistry& artifacts;
+  SyncMetrics& metrics;
+  kube::EventRecorder* events;    // may be null: events are then only logged
+  ManagedObjectWatcher* watcher;  // may be null: no self-heal watch
+  // How often a pass that waits for something (dependencies, health, a new CRD) looks again.
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(5)};
+};
+
+class ApplicationReconciler final : public controller::Reconciler {
+ public:
+  explicit ApplicationReconciler(ApplicationReconcilerDeps deps) : deps_(std::move(deps)) {}
+  ApplicationReconciler(const ApplicationReconciler&) = delete;
+  ApplicationReconciler& operator=(const ApplicationReconciler&) = delete;
+
+  controller::ReconcileResult Reconcile(const kube::ObjectKey& key) override;
+
+ private:
+  ApplicationReconcilerDeps deps_;
+};
+
+// The Applications (namespace/name) whose sourceRef names the GitRepository `repository`, from
+// a list of Application objects: what the operator enqueues when an artifact moves.
+std::vector<kube::ObjectKey> ApplicationsUsingSource(const std::vector<kube::Object>& applications,
+                                                     const kube::ObjectKey& repository);
+
+}  // namespace gantry::reconcilers

@@ -1,0 +1,51 @@
+// ManagedObjectWatcher: the watch behind an Application's selfHeal. One informer per kind that
+// any Application's inventory holds, restricted to objects labelled
+// app.kubernetes.io/managed-by=gantry; when such an object changes (anything but status and
+// server-filled metadata) or is deleted, the Application named by its gantry.io/application-*
+// labels is enqueued at once, if that Application has selfHeal on, so a hand edit is reverted
+// without waiting for spec.interval.
+//
+// Thread-safe: one mutex guards the informer map and the self-heal set; handlers run on the
+// informers' threads and only enqueue.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "operator/kube/informer.h"
+#include "operator/kube/kube_client.h"
+
+namespace gantry::reconcilers {
+
+class ManagedObjectWatcher {
+ public:
+  // `enqueue` is called with the Application's key, from informer threads.
+  ManagedObjectWatcher(kube::KubeClient& client,
+                       std::function<void(const kube::ObjectKey& app)> enqueue);
+  ~ManagedObjectWatcher();  // stops every informer
+  ManagedObjectWatcher(const ManagedObjectWatcher&) = delete;
+  ManagedObjectWatcher& operator=(const ManagedObjectWatcher&) = delete;
+
+  // Makes sure objects of `gvk` are watched (starts an informer the first time).
+  void Watch(const kube::GroupVersionKind& gvk);
+  // Whether changes to the objects of `app` should enqueue it.
+  void SetSelfHeal(const kube::ObjectKey& app, bool enabled);
+  size_t WatchedKinds() const;
+  // True when every informer started so far has listed once.
+  bool WaitForSync(std::chrono::milliseconds timeout) const;
+
+ private:
+  void OnChange(const kube::Object& object);
+
+  kube::KubeClient& client_;
+  const std::function<void(const kube::ObjectKey&)> enqueue_;
+  mutable std::mutex mu_;  // guards informers_ and self_heal_
+  std::map<std::string, std::unique_ptr<kube::SharedInformer>> informers_;  // by group/kind
+  std::set<kube::ObjectKey> self_heal_;
+};
+
+}  // namespace gantry::reconcilers
