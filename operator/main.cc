@@ -11,10 +11,12 @@
 #include <string>
 #include <thread>
 
+#include "operator/cli/app_cli.h"
 #include "operator/common/clock.h"
 #include "operator/common/logging.h"
 #include "operator/common/version.h"
 #include "operator/controller/manager.h"
+#include "operator/reconcilers/application_controllers.h"
 
 namespace {
 
@@ -39,6 +41,13 @@ int RunOperator(const gantry::controller::ManagerOptions& options, const std::st
       gantry::controller::Manager::Create(options, gantry::RealClock());
   if (!manager.ok()) {
     spdlog::error("{}", manager.status().ToString());
+    return 1;
+  }
+  // GitOps sync: GitRepository and Application controllers and the webhook receiver. Like every
+  // controller, it outlives the manager (reset below), whose workers call it.
+  auto sync = gantry::reconcilers::SetUpSyncControllers(**manager, {});
+  if (!sync.ok()) {
+    spdlog::error("{}", sync.status().ToString());
     return 1;
   }
 
@@ -122,6 +131,8 @@ int main(int argc, char** argv) {
   op->add_option("--kube-burst", options.kube_burst, "Burst above --kube-qps")
       ->capture_default_str();
   op->callback([&] { exit_code = RunOperator(options, log_format, log_level); });
+
+  gantry::cli::AddAppCommands(app, exit_code);
 
   try {
     app.parse(argc, argv);
