@@ -9,14 +9,16 @@
 #include <cstdio>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <thread>
 
-#include "operator/cli/app_cli.h"
+#include "operator/cli/rollout_cli.h"
 #include "operator/common/clock.h"
 #include "operator/common/logging.h"
 #include "operator/common/version.h"
 #include "operator/controller/manager.h"
 #include "operator/reconcilers/application_controllers.h"
+#include "operator/reconcilers/rollout_reconciler.h"
 
 namespace {
 
@@ -50,6 +52,11 @@ int RunOperator(const gantry::controller::ManagerOptions& options, const std::st
     spdlog::error("{}", sync.status().ToString());
     return 1;
   }
+  auto rollouts = gantry::reconcilers::SetUpRolloutController(**manager);
+  if (!rollouts.ok()) {
+    spdlog::error("{}", rollouts.status().ToString());
+    return 1;
+  }
 
   std::stop_source stop;
   std::atomic<bool> finished{false};
@@ -71,6 +78,7 @@ int RunOperator(const gantry::controller::ManagerOptions& options, const std::st
   });
   gantry::Status result = (*manager)->Run(stop.get_token());
   manager->reset();
+  rollouts->reset();
   finished = true;
   kill(getpid(), SIGUSR1);
   waiter.join();
@@ -85,7 +93,12 @@ int RunOperator(const gantry::controller::ManagerOptions& options, const std::st
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Gantry: GitOps sync and progressive delivery for Kubernetes", "gantry"};
+  // Installed as kubectl-gantry (a link to this binary), kubectl runs it as a plugin:
+  // `kubectl gantry rollout get web` arrives here as argv {".../kubectl-gantry", "rollout", ...}.
+  const std::string_view invoked = argv[0];
+  const bool plugin = invoked.substr(invoked.rfind('/') + 1) == "kubectl-gantry";
+  CLI::App app{"Gantry: GitOps sync and progressive delivery for Kubernetes",
+               plugin ? "kubectl gantry" : "gantry"};
   app.require_subcommand(1);
 
   CLI::App* version = app.add_subcommand("version", "Print the version and git commit");
@@ -132,7 +145,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   op->callback([&] { exit_code = RunOperator(options, log_format, log_level); });
 
-  gantry::cli::AddAppCommands(app, exit_code);
+  gantry::cli::AddRolloutCommands(app, exit_code);
 
   try {
     app.parse(argc, argv);
