@@ -17,6 +17,7 @@
 #include "operator/common/logging.h"
 #include "operator/common/version.h"
 #include "operator/controller/manager.h"
+#include "operator/reconcilers/analysis_run_reconciler.h"
 #include "operator/reconcilers/application_controllers.h"
 #include "operator/reconcilers/rollout_reconciler.h"
 
@@ -57,6 +58,11 @@ int RunOperator(const gantry::controller::ManagerOptions& options, const std::st
     spdlog::error("{}", rollouts.status().ToString());
     return 1;
   }
+  auto analysis_runs = gantry::reconcilers::SetUpAnalysisRunController(**manager);
+  if (!analysis_runs.ok()) {
+    spdlog::error("{}", analysis_runs.status().ToString());
+    return 1;
+  }
 
   std::stop_source stop;
   std::atomic<bool> finished{false};
@@ -79,6 +85,7 @@ int RunOperator(const gantry::controller::ManagerOptions& options, const std::st
   gantry::Status result = (*manager)->Run(stop.get_token());
   manager->reset();
   rollouts->reset();
+  analysis_runs->reset();
   finished = true;
   kill(getpid(), SIGUSR1);
   waiter.join();
