@@ -81,7 +81,8 @@ Result<std::unique_ptr<SyncControllers>> SetUpSyncControllers(controller::Manage
   // The queues exist only once the controllers are added, and the controllers need these
   // callbacks first; the callbacks run only after Manager::Run starts the informers.
   c->watcher = std::make_unique<ManagedObjectWatcher>(
-      manager.client(), [self](const kube::ObjectKey& app) { self->app_queue->Add(app); });
+      manager.client(), [self](const kube::ObjectKey& app) { self->app_queue->Add(app); },
+      manager.options().ns);
   c->git_reconciler = std::make_unique<GitRepositoryReconciler>(GitRepositoryReconcilerDeps{
       manager.client(), *c->source, manager.clock(), c->artifacts, *c->metrics, &manager.events(),
       [self, &apps](const kube::ObjectKey& repository) {

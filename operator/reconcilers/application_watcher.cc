@@ -10,8 +10,9 @@
 namespace gantry::reconcilers {
 
 ManagedObjectWatcher::ManagedObjectWatcher(kube::KubeClient& client,
-                                           std::function<void(const kube::ObjectKey&)> enqueue)
-    : client_(client), enqueue_(std::move(enqueue)) {}
+                                           std::function<void(const kube::ObjectKey&)> enqueue,
+                                           std::string ns)
+    : client_(client), enqueue_(std::move(enqueue)), ns_(std::move(ns)) {}
 
 ManagedObjectWatcher::~ManagedObjectWatcher() {
   std::map<std::string, std::unique_ptr<kube::SharedInformer>> informers;
@@ -67,6 +68,7 @@ void ManagedObjectWatcher::Watch(const kube::GroupVersionKind& gvk) {
   const std::string key = gvk.group + "/" + gvk.kind;
   if (informers_.contains(key)) return;
   kube::InformerOptions options;
+  options.ns = ns_;
   options.label_selector = std::string(kManagedByLabel) + "=" + std::string(kManagedByValue);
   auto informer = std::make_unique<kube::SharedInformer>(client_, gvk, options);
   informer->AddEventHandler(kube::EventHandler{

@@ -23,9 +23,12 @@ namespace gantry::reconcilers {
 
 class ManagedObjectWatcher {
  public:
-  // `enqueue` is called with the Application's key, from informer threads.
+  // `enqueue` is called with the Application's key, from informer threads. `ns` limits the
+  // watches to one namespace (the operator's --namespace; "" for all), so that a namespaced
+  // installation needs no cluster-wide list permission.
   ManagedObjectWatcher(kube::KubeClient& client,
-                       std::function<void(const kube::ObjectKey& app)> enqueue);
+                       std::function<void(const kube::ObjectKey& app)> enqueue,
+                       std::string ns = "");
   ~ManagedObjectWatcher();  // stops every informer
   ManagedObjectWatcher(const ManagedObjectWatcher&) = delete;
   ManagedObjectWatcher& operator=(const ManagedObjectWatcher&) = delete;
@@ -43,6 +46,7 @@ class ManagedObjectWatcher {
 
   kube::KubeClient& client_;
   const std::function<void(const kube::ObjectKey&)> enqueue_;
+  const std::string ns_;
   mutable std::mutex mu_;  // guards informers_ and self_heal_
   std::map<std::string, std::unique_ptr<kube::SharedInformer>> informers_;  // by group/kind
   std::set<kube::ObjectKey> self_heal_;

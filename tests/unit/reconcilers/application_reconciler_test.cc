@@ -307,6 +307,40 @@ TEST_F(ApplicationReconcilerTest, SyncWavesOrderApplies) {
   EXPECT_EQ(order, (std::vector<std::string>{"early", "middle", "late"}));
 }
 
+TEST_F(ApplicationReconcilerTest, WaitHoldsReadyUntilHealthyThenTimesOut) {
+  Commit("c1", {{"deploy.yaml",
+                 "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n"
+                 "  replicas: 2\n"}});
+  CreateApp({{"targetNamespace", "ns"}, {"wait", true}, {"timeout", "1m"}});
+  auto first = reconciler_.Reconcile(key_);
+  EXPECT_EQ(first.kind(), Kind::kWaiting);
+  kube::Object app = App();
+  EXPECT_EQ(Cond(app, "Reconciling")["reason"], "HealthCheckPending");
+  EXPECT_NE(Cond(app, "Ready")["status"], "True");
+  EXPECT_EQ(app["status"]["health"]["status"], "Progressing");
+
+  clock_.Advance(std::chrono::seconds(30));
+  EXPECT_EQ(reconciler_.Reconcile(key_).kind(), Kind::kWaiting);
+  clock_.Advance(std::chrono::seconds(31));
+  EXPECT_EQ(reconciler_.Reconcile(key_).kind(), Kind::kWaiting);
+  app = App();
+  EXPECT_EQ(Cond(app, "Ready")["status"], "False");
+  EXPECT_EQ(Cond(app, "Ready")["reason"], "HealthCheckFailed");
+
+  // The Deployment becomes available: Ready.
+  kube::Object d = *client_.Get({kDeploymentGvk, "ns", "web"});
+  d["status"] = {{"observedGeneration", d["metadata"]["generation"]},
+                 {"replicas", 2},
+                 {"updatedReplicas", 2},
+                 {"readyReplicas", 2},
+                 {"availableReplicas", 2}};
+  ASSERT_TRUE(client_.UpdateStatus(d).ok());
+  EXPECT_EQ(reconciler_.Reconcile(key_).kind(), Kind::kDone);
+  app = App();
+  EXPECT_EQ(Cond(app, "Ready")["status"], "True");
+  EXPECT_EQ(app["status"]["health"]["status"], "Healthy");
+}
+
 TEST(ApplicationsUsingSourceTest, MatchesByNamespaceAndName) {
   std::vector<kube::Object> apps = {
       {{"metadata", {{"name", "a"}, {"namespace", "ns"}}},
