@@ -12,12 +12,12 @@
 #include <string_view>
 #include <thread>
 
+#include "operator/cli/app_cli.h"
 #include "operator/cli/rollout_cli.h"
 #include "operator/common/clock.h"
 #include "operator/common/logging.h"
 #include "operator/common/version.h"
 #include "operator/controller/manager.h"
-#include "operator/reconcilers/analysis_run_reconciler.h"
 #include "operator/reconcilers/application_controllers.h"
 #include "operator/reconcilers/rollout_reconciler.h"
 
@@ -58,11 +58,6 @@ int RunOperator(const gantry::controller::ManagerOptions& options, const std::st
     spdlog::error("{}", rollouts.status().ToString());
     return 1;
   }
-  auto analysis_runs = gantry::reconcilers::SetUpAnalysisRunController(**manager);
-  if (!analysis_runs.ok()) {
-    spdlog::error("{}", analysis_runs.status().ToString());
-    return 1;
-  }
 
   std::stop_source stop;
   std::atomic<bool> finished{false};
@@ -85,7 +80,6 @@ int RunOperator(const gantry::controller::ManagerOptions& options, const std::st
   gantry::Status result = (*manager)->Run(stop.get_token());
   manager->reset();
   rollouts->reset();
-  analysis_runs->reset();
   finished = true;
   kill(getpid(), SIGUSR1);
   waiter.join();
@@ -152,6 +146,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   op->callback([&] { exit_code = RunOperator(options, log_format, log_level); });
 
+  gantry::cli::AddAppCommands(app, exit_code);
   gantry::cli::AddRolloutCommands(app, exit_code);
 
   try {
