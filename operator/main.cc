@@ -18,6 +18,7 @@
 #include "operator/common/logging.h"
 #include "operator/common/version.h"
 #include "operator/controller/manager.h"
+#include "operator/reconcilers/analysis_run_reconciler.h"
 #include "operator/reconcilers/application_controllers.h"
 #include "operator/reconcilers/rollout_reconciler.h"
 
@@ -53,9 +54,15 @@ int RunOperator(const gantry::controller::ManagerOptions& options, const std::st
     spdlog::error("{}", sync.status().ToString());
     return 1;
   }
+  // Controllers are destroyed after the manager, whose workers call them.
   auto rollouts = gantry::reconcilers::SetUpRolloutController(**manager);
   if (!rollouts.ok()) {
     spdlog::error("{}", rollouts.status().ToString());
+    return 1;
+  }
+  auto analysis_runs = gantry::reconcilers::SetUpAnalysisRunController(**manager);
+  if (!analysis_runs.ok()) {
+    spdlog::error("{}", analysis_runs.status().ToString());
     return 1;
   }
 
@@ -80,6 +87,7 @@ int RunOperator(const gantry::controller::ManagerOptions& options, const std::st
   gantry::Status result = (*manager)->Run(stop.get_token());
   manager->reset();
   rollouts->reset();
+  analysis_runs->reset();
   finished = true;
   kill(getpid(), SIGUSR1);
   waiter.join();
@@ -147,6 +155,7 @@ int main(int argc, char** argv) {
   op->callback([&] { exit_code = RunOperator(options, log_format, log_level); });
 
   gantry::cli::AddAppCommands(app, exit_code);
+
   gantry::cli::AddRolloutCommands(app, exit_code);
 
   try {
