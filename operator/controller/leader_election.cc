@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <ctime>
 #include <mutex>
@@ -54,6 +55,7 @@ Result<bool> LeaderElector::TryAcquireOrRenew() {
                             {"acquireTime", now_text},
                             {"renewTime", now_text},
                             {"leaseTransitions", 0}}}};
+    if (gave_up_) return false;
     Result<kube::Object> created = client_.Create(fresh);
     if (!created.ok()) {
       if (created.status().code() == StatusCode::kAlreadyExists) return false;
@@ -87,6 +89,7 @@ Result<bool> LeaderElector::TryAcquireOrRenew() {
   s["holderIdentity"] = options_.identity;
   s["leaseDurationSeconds"] = options_.lease_duration.count();
   s["renewTime"] = now_text;
+  if (gave_up_) return false;
   Result<kube::Object> written = client_.Update(updated);
   if (!written.ok()) {
     if (written.status().code() == StatusCode::kConflict) return false;
@@ -127,7 +130,19 @@ Status LeaderElector::Renew(std::stop_token stop) {
   Clock::TimePoint last_renewed = clock_.Now();
   Status last_error = Status::Ok();
   while (SleepFor(stop, options_.retry_period)) {
-    Result<bool> led = TryAcquireOrRenew();
+    attempt_ = std::async(std::launch::async, [this] { return TryAcquireOrRenew(); });
+    Clock::Duration left = last_renewed + options_.renew_deadline - clock_.Now();
+    if (attempt_.wait_for(std::max(left, Clock::Duration::zero())) != std::future_status::ready) {
+      // Leave attempt_ pending (the destructor waits for it) and stop it from writing: the
+      // caller stops reconciling now rather than when the request times out.
+      gave_up_ = true;
+      return Status(StatusCode::kTimeout,
+                    fmt::format("renewing lease {}/{} did not finish within the renew deadline "
+                                "({}s) after the last renewal",
+                                options_.ns, options_.name, options_.renew_deadline.count()))
+          .WithContext("leader election lost");
+    }
+    Result<bool> led = attempt_.get();
     if (led.ok() && *led) {
       last_renewed = clock_.Now();
       continue;

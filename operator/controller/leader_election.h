@@ -9,12 +9,20 @@
 // it as a candidate). On a clean stop the holder releases the lease so a successor need not
 // wait out the duration.
 //
-// TryAcquireOrRenew is the single step (unit-tested with FakeKubeClient and FakeClock); Run
-// loops it on a thread. Not thread-safe: one elector per thread.
+// A renewal that hangs (a partition that drops packets instead of refusing connections keeps
+// a request waiting for the client's whole request timeout, 30s) must not keep us leading past
+// renew_deadline: Renew runs each attempt on a helper thread and gives leadership up when the
+// deadline passes with the attempt still pending. The abandoned attempt finishes on its own;
+// the destructor waits for it.
+//
+// TryAcquireOrRenew is the single step (unit-tested with FakeKubeClient and FakeClock); Renew
+// and Acquire loop it. Not thread-safe: one elector per thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -68,6 +76,12 @@ class LeaderElector {
   kube::Object observed_spec_;  // the lease spec as last read
   Clock::TimePoint observed_at_;
   std::string observed_holder_;
+  // Set when Renew gave leadership up with an attempt still in flight: that attempt must not
+  // write the lease any more (it would claim a lease this process no longer acts on).
+  std::atomic<bool> gave_up_{false};
+  // The renewal attempt in flight on its helper thread. Declared last: destroyed (and so
+  // waited for) before the members that attempt writes.
+  std::future<Result<bool>> attempt_;
 };
 
 }  // namespace gantry::controller
