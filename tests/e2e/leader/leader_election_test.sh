@@ -3,7 +3,8 @@
 # plane ($KUBECONFIG), sharing the Lease gantry-leader in a namespace of this run.
 #
 #   1. A leads, B stands by: the Lease names A, only A starts its controllers (and, when a
-#      GitRepository controller is registered, only A reconciles one), both answer /readyz 200.
+#      GitRepository controller is registered, only A reconciles one; B does once it leads),
+#      both answer /readyz 200.
 #   2. A cannot renew (its only way to the API server, a TCP proxy, is frozen: requests hang):
 #      A must give up leadership (log "leader election lost", then exit non-zero) before B takes
 #      over, which happens once the lease duration (15s) has passed since A's last renewal.
@@ -12,7 +13,7 @@
 #   4. A' leads, B' stands by; A' gets SIGTERM: it releases the Lease and B' takes over at once
 #      (within one retry period, 2s). Measured and printed.
 #
-# Needs $KUBECONFIG, kubectl, python3, curl and $GANTRY_BIN (default build/bin/gantry).
+# Needs $KUBECONFIG, kubectl, git, python3, curl and $GANTRY_BIN (default build/bin/gantry).
 # Exit 0 on success, 1 on failure, 77 (skipped) without KUBECONFIG.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
@@ -113,6 +114,23 @@ done
 sleep 3  # B keeps polling; it must stay a standby
 [[ $(controllers_started B) == 0 ]] || fail "B started controllers while A leads"
 echo "A=$(identity A) leads with $(controllers_started A) controller(s); B=$(identity B) waits; both ready"
+# A GitRepository to reconcile: only the leader fetches it.
+git init -q -b main "$tmp/repo"
+echo "apiVersion: v1" >"$tmp/repo/x.yaml"
+git -C "$tmp/repo" add -A && git -C "$tmp/repo" -c user.name=t -c user.email=t@t commit -qm one
+fetched='GitRepository [^ ]*/cfg: fetched'
+if grep -q 'controller gitrepository started' "$tmp/A.log"; then
+  k -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: gantry.io/v1alpha1
+kind: GitRepository
+metadata: {name: cfg}
+spec: {url: "file://$tmp/repo", interval: 1h}
+YAML
+  wait_log A "$fetched" 20 || fail "the leader A did not reconcile GitRepository $ns/cfg"
+  sleep 2
+  ! grep -qE "$fetched" "$tmp/B.log" || fail "the standby B reconciled GitRepository $ns/cfg"
+  echo "only A reconciled GitRepository $ns/cfg"
+fi
 
 step "2. A loses its connection: it gives up before B takes over"
 cut=$(now_ms)
@@ -139,6 +157,9 @@ fi
 rc=$(exited A 45) || fail "A did not exit within 45s of losing leadership"
 [[ ${rc:-0} != 0 ]] || fail "A exited with 0 after losing leadership; want an error (restart)"
 [[ $(holder) == "$(identity B)" ]] || fail "the Lease names '$(holder)', not B"
+if grep -q 'controller gitrepository started' "$tmp/B.log"; then
+  wait_log B "$fetched" 20 || fail "B leads but did not reconcile GitRepository $ns/cfg"
+fi
 
 step "3. SIGKILL the leader B: A' takes over after the lease duration"
 start A2
