@@ -341,6 +341,38 @@ TEST_F(ApplicationReconcilerTest, WaitHoldsReadyUntilHealthyThenTimesOut) {
   EXPECT_EQ(app["status"]["health"]["status"], "Healthy");
 }
 
+TEST_F(ApplicationReconcilerTest, CrdAndItsObjectsInOneCommit) {
+  const std::string crd =
+      "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n"
+      "  name: widgets.example.com\nspec:\n  group: example.com\n  scope: Namespaced\n"
+      "  names: {kind: Widget, plural: widgets}\n"
+      "  versions: [{name: v1, served: true, storage: true}]\n";
+  Commit("c1", {{"crd.yaml", crd},
+                {"widget.yaml",
+                 "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n"
+                 "  name: w\nspec:\n  size: 3\n"},
+                {"cm.yaml", ConfigMap("plain", "1")}});
+  CreateApp({{"targetNamespace", "ns"}});
+  // The Widget cannot be validated before its CRD exists: the CRD is applied, and the pass
+  // waits for the API server to serve the new kind; nothing else is written yet.
+  auto first = reconciler_.Reconcile(key_);
+  EXPECT_EQ(first.kind(), Kind::kWaiting) << first.reason();
+  EXPECT_TRUE(client_
+                  .Get({{"apiextensions.k8s.io", "v1", "CustomResourceDefinition"},
+                        "",
+                        "widgets.example.com"})
+                  .ok());
+  EXPECT_FALSE(Exists(kConfigMapGvk, "plain"));
+
+  // The API server now serves it: the next pass validates and applies everything.
+  client_.RegisterKind({{"example.com", "v1", "Widget"}, "widgets", true, {}, {}});
+  auto second = reconciler_.Reconcile(key_);
+  ASSERT_EQ(second.kind(), Kind::kDone) << Cond(App(), "Ready").dump();
+  EXPECT_TRUE(client_.Get({{"example.com", "v1", "Widget"}, "ns", "w"}).ok());
+  EXPECT_TRUE(Exists(kConfigMapGvk, "plain"));
+  EXPECT_EQ(App()["status"]["inventory"].size(), 3u);
+}
+
 TEST(ApplicationsUsingSourceTest, MatchesByNamespaceAndName) {
   std::vector<kube::Object> apps = {
       {{"metadata", {{"name", "a"}, {"namespace", "ns"}}},
