@@ -148,3 +148,61 @@ TEST(GatewayApiRoutingTest, SetsHttpRouteWeights) {
 
 }  // namespace
 }  // namespace gantry::rollout::testing
+
+namespace gantry::rollout::testing {
+namespace {
+
+TEST(SetCanaryScaleTest, ScalesTheCanaryApartFromItsWeight) {
+  RolloutWorld w;
+  w.CreateService("web-stable");
+  w.CreateService("web-canary");
+  w.Create(json::parse(R"({"apiVersion":"networking.k8s.io/v1","kind":"Ingress",
+      "metadata":{"name":"web","namespace":"shop"},
+      "spec":{"rules":[{"http":{"paths":[{"path":"/","pathType":"Prefix",
+        "backend":{"service":{"name":"web-stable","port":{"number":80}}}}]}}]}})"));
+  json strategy = {{"canary",
+                    {{"stableService", "web-stable"},
+                     {"canaryService", "web-canary"},
+                     {"trafficRouting", {{"nginx", {{"stableIngress", "web"}}}}},
+                     {"steps", json::array({{{"setCanaryScale", {{"replicas", 3}}}},
+                                            {{"setWeight", 10}},
+                                            {{"pause", json::object()}},
+                                            {{"setCanaryScale", {{"weight", 20}}}},
+                                            {{"pause", json::object()}},
+                                            {{"setCanaryScale", {{"matchTrafficWeight", true}}}},
+                                            {{"setWeight", 50}},
+                                            {{"pause", json::object()}}})}}}};
+  w.Create(RolloutWorld::RolloutJson(10, "web:1", strategy));
+  w.Converge();
+  const std::string stable = w.StableHash();
+  const auto weight = [&] {
+    auto ing = w.client.Get({kIngressKind, "shop", "web-web-canary"});
+    return ing.ok() ? nginx::CanaryIngressWeight(*ing).value_or(-1) : -1;
+  };
+  w.SetImage("web:2");
+  w.Converge();
+  const std::string canary = w.CurrentHash();
+  // Three canary pods (setCanaryScale), 10% of the traffic, stable untouched.
+  EXPECT_EQ(w.StepIndex(), 2);
+  EXPECT_EQ(w.ReplicasOf(canary), 3);
+  EXPECT_EQ(w.ReplicasOf(stable), 10);
+  EXPECT_EQ(weight(), 10);
+  w.Promote();
+  w.Converge();
+  EXPECT_EQ(w.StepIndex(), 4);
+  EXPECT_EQ(w.ReplicasOf(canary), 2);  // 20% of 10
+  EXPECT_EQ(weight(), 10);
+  w.Promote();
+  w.Converge();
+  EXPECT_EQ(w.StepIndex(), 7);
+  EXPECT_EQ(w.ReplicasOf(canary), 5);  // follows the weight again
+  EXPECT_EQ(weight(), 50);
+  w.Promote();
+  w.Converge();
+  EXPECT_EQ(w.Phase(), "Healthy");
+  EXPECT_EQ(w.ReplicasOf(canary), 10);
+  EXPECT_EQ(weight(), 0);
+}
+
+}  // namespace
+}  // namespace gantry::rollout::testing
