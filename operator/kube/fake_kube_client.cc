@@ -158,6 +158,16 @@ std::string RandomSuffix() {
   return s;
 }
 
+// What strip_managed_fields asks of List and Watch.
+void StripManaged(Object& o) {
+  if (!o.is_object() || !o.contains("metadata")) return;
+  Object& meta = o["metadata"];
+  meta.erase("managedFields");
+  if (meta.contains("annotations") && meta["annotations"].is_object()) {
+    meta["annotations"].erase("kubectl.kubernetes.io/last-applied-configuration");
+  }
+}
+
 }  // namespace
 
 FakeKubeClient::FakeKubeClient(Clock& clock) : clock_(clock) {
@@ -418,6 +428,7 @@ Result<ObjectList> FakeKubeClient::List(const GroupVersionKind& gvk, const std::
       break;
     }
     out.items.push_back(Render(it->second));
+    if (options.strip_managed_fields) StripManaged(out.items.back());
   }
   return out;
 }
@@ -916,7 +927,8 @@ Status FakeKubeClient::Watch(const GroupVersionKind& gvk, const std::string& ns,
       pending.clear();
       size_t log_size = log_.size();
       lock.unlock();
-      for (const WatchEvent& event : batch) {
+      for (WatchEvent& event : batch) {
+        if (options.strip_managed_fields) StripManaged(event.object);
         Status s = on_event(event);
         if (!s.ok()) {
           lock.lock();

@@ -116,6 +116,7 @@ Status SharedInformer::ListAndReplace(std::stop_token stop, std::string& resourc
   options.label_selector = options_.label_selector;
   options.field_selector = options_.field_selector;
   options.limit = options_.page_size;
+  options.strip_managed_fields = true;
   Result<ObjectList> list = client_.ListAll(gvk_, options_.ns, options);
   if (!list.ok() && list.status().code() == StatusCode::kGone && !stop.stop_requested()) {
     // A continue token expired between pages: list again from the start.
@@ -164,6 +165,7 @@ Status SharedInformer::WatchOnce(std::stop_token stop, std::string& resource_ver
   options.field_selector = options_.field_selector;
   options.resource_version = resource_version;
   options.allow_bookmarks = true;
+  options.strip_managed_fields = true;
   options.timeout = WatchTimeout(options_.watch_timeout);
   {
     std::lock_guard lock(mu_);

@@ -52,6 +52,10 @@ struct ListOptions {
   std::string resource_version;
   // Server-side time limit for the call; zero uses the client's request timeout.
   std::chrono::seconds timeout{0};
+  // Drop metadata.managedFields and the kubectl last-applied-configuration annotation of
+  // every item while parsing, so they are never allocated (informers do: a cache holds
+  // thousands of objects and neither field is read by controllers).
+  bool strip_managed_fields = false;
 };
 inline constexpr int64_t kDefaultPageSize = 500;
 
@@ -114,6 +118,8 @@ struct WatchOptions {
   // Without any byte for this long the connection is presumed dead. Zero: timeout + 30s, so
   // that a quiet but healthy watch is ended by the server first.
   std::chrono::seconds idle_timeout{0};
+  // As ListOptions::strip_managed_fields, for each event's object.
+  bool strip_managed_fields = false;
 };
 
 struct WatchEvent {

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <thread>
+#include <vector>
 
 #include "operator/common/version.h"
 #include "operator/kube/api_status.h"
@@ -67,8 +68,39 @@ std::string_view PropagationName(PropagationPolicy p) {
   return "";
 }
 
-Result<Object> ParseJson(std::string_view body, std::string_view what) {
-  Object parsed = Object::parse(body, nullptr, /*allow_exceptions=*/false);
+constexpr char kLastApplied[] = "kubectl.kubernetes.io/last-applied-configuration";
+
+// Parses an answer, dropping managedFields and the last-applied annotation of the objects
+// whose "metadata" key sits at `metadata_depth` (nlohmann's depth of that key: 1 for a single
+// object, 2 in a watch event, 3 in a list's items), so they are never allocated. The key path
+// is tracked so that a data key that happens to be called "managedFields" is kept.
+Object ParseStripping(std::string_view body, int metadata_depth) {
+  std::vector<std::string> keys;  // keys[d]: the last key read at depth d
+  return Object::parse(
+      body,
+      [&](int depth, Object::parse_event_t event, Object& parsed) {
+        if (event != Object::parse_event_t::key) return true;
+        size_t d = static_cast<size_t>(depth);
+        if (keys.size() <= d) keys.resize(d + 1);
+        keys[d] = parsed.get<std::string>();
+        if (depth == metadata_depth + 1 && keys[d - 1] == "metadata" &&
+            keys[d] == "managedFields") {
+          return false;
+        }
+        if (depth == metadata_depth + 2 && keys[d - 1] == "annotations" &&
+            keys[d - 2] == "metadata" && keys[d] == kLastApplied) {
+          return false;
+        }
+        return true;
+      },
+      /*allow_exceptions=*/false);
+}
+
+Result<Object> ParseJson(std::string_view body, std::string_view what,
+                         int strip_metadata_depth = 0) {
+  Object parsed = strip_metadata_depth > 0
+                      ? ParseStripping(body, strip_metadata_depth)
+                      : Object::parse(body, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
     return Internal(
         fmt::format("{}: the server's answer is not JSON: {}", what, body.substr(0, 200)));
@@ -130,7 +162,8 @@ class RestKubeClient final : public KubeClient {
                             std::chrono::milliseconds timeout);
   Result<Object> SendJson(std::string method, std::string target, std::string body,
                           std::string_view content_type, std::string_view what,
-                          std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+                          std::chrono::milliseconds timeout = std::chrono::milliseconds(0),
+                          int strip_metadata_depth = 0);
   Result<Object> GetJson(const std::string& path, std::string_view what) {
     return SendJson("GET", path, "", "", what);
   }
@@ -222,7 +255,8 @@ Result<HttpResponse> RestKubeClient::Send(HttpRequest request, std::string_view 
 
 Result<Object> RestKubeClient::SendJson(std::string method, std::string target, std::string body,
                                         std::string_view content_type, std::string_view what,
-                                        std::chrono::milliseconds timeout) {
+                                        std::chrono::milliseconds timeout,
+                                        int strip_metadata_depth) {
   HttpRequest request;
   request.method = std::move(method);
   request.target = std::move(target);
@@ -232,7 +266,7 @@ Result<Object> RestKubeClient::SendJson(std::string method, std::string target, 
     request.headers.emplace_back("Content-Type", std::string(content_type));
   Result<HttpResponse> response = Send(std::move(request), what, timeout);
   if (!response.ok()) return response.status();
-  return ParseJson(response->body, what);
+  return ParseJson(response->body, what, strip_metadata_depth);
 }
 
 Result<Object> RestKubeClient::Get(const ResourceRef& ref, const GetOptions& options) {
@@ -261,7 +295,8 @@ Result<ObjectList> RestKubeClient::List(const GroupVersionKind& gvk, const std::
       options.timeout.count() > 0
           ? std::chrono::milliseconds(options.timeout) + std::chrono::seconds(5)
           : std::chrono::milliseconds(0);
-  Result<Object> list = SendJson("GET", *path + q.str(), "", "", what, timeout);
+  Result<Object> list =
+      SendJson("GET", *path + q.str(), "", "", what, timeout, options.strip_managed_fields ? 3 : 0);
   if (!list.ok()) return list.status();
   ObjectList out;
   const Object& meta = (*list)["metadata"];
@@ -422,7 +457,9 @@ Status RestKubeClient::Watch(const GroupVersionKind& gvk, const std::string& ns,
   const std::string api_version = gvk.ApiVersion();
   JsonObjectSplitter splitter;
   auto on_frame = [&](std::string_view frame) -> Status {
-    Object event = Object::parse(frame, nullptr, /*allow_exceptions=*/false);
+    Object event = options.strip_managed_fields
+                       ? ParseStripping(frame, 2)
+                       : Object::parse(frame, nullptr, /*allow_exceptions=*/false);
     if (event.is_discarded() || !event.is_object()) {
       return Internal(fmt::format("{}: malformed event: {}", what, frame.substr(0, 200)));
     }

@@ -353,6 +353,49 @@ TEST_F(KubeClientTest, CustomResourceCreatedDuringTheTest) {
   EXPECT_EQ(client_->Get(ref).status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(KubeClientTest, ListAndWatchCanStripManagedFieldsWhileParsing) {
+  ApplyOptions apply;
+  apply.field_manager = "gantry-test";
+  Object cm = ConfigMap("stripped", {{"managedFields", "user data"}});
+  cm["metadata"]["annotations"] = {
+      {"kubectl.kubernetes.io/last-applied-configuration", "{\"big\":\"json\"}"}, {"keep", "me"}};
+  ASSERT_TRUE(client_->Apply(cm, apply).ok());
+  ListOptions plain;
+  plain.field_selector = "metadata.name=stripped";
+  Result<ObjectList> full = client_->List(kConfigMap, ns_, plain);
+  ASSERT_TRUE(full.ok());
+  ASSERT_TRUE(full->items[0]["metadata"].contains("managedFields"));
+
+  ListOptions strip = plain;
+  strip.strip_managed_fields = true;
+  Result<ObjectList> lean = client_->List(kConfigMap, ns_, strip);
+  ASSERT_TRUE(lean.ok());
+  const Object& item = lean->items[0];
+  EXPECT_FALSE(item["metadata"].contains("managedFields"));
+  EXPECT_EQ(item["metadata"]["annotations"], Object({{"keep", "me"}}));
+  EXPECT_EQ(item["data"]["managedFields"], "user data");  // a data key of that name stays
+  EXPECT_EQ(item["metadata"]["name"], "stripped");
+
+  WatchOptions watch;
+  watch.strip_managed_fields = true;
+  watch.field_selector = "metadata.name=stripped";
+  Object seen;
+  std::stop_source stop;
+  Status s = client_->Watch(
+      kConfigMap, ns_, watch,
+      [&](const WatchEvent& e) {
+        if (e.type == WatchEvent::Type::kBookmark) return Status::Ok();
+        seen = e.object;
+        stop.request_stop();
+        return Status::Ok();
+      },
+      stop.get_token());
+  EXPECT_EQ(s.code(), StatusCode::kCancelled) << s.ToString();
+  EXPECT_EQ(seen["metadata"]["name"], "stripped");
+  EXPECT_FALSE(seen["metadata"].contains("managedFields"));
+  EXPECT_EQ(seen["data"]["managedFields"], "user data");
+}
+
 TEST_F(KubeClientTest, NamespacedKindWithoutNamespaceIsRejected) {
   Result<Object> got = client_->Get(ResourceRef{kConfigMap, "", "x"});
   EXPECT_EQ(got.status().code(), StatusCode::kInvalidArgument);

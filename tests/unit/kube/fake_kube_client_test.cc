@@ -274,6 +274,22 @@ TEST_F(FakeKubeClientTest, ListWithSelectorsAndPages) {
   EXPECT_EQ(NameOf(all->items.back()), "cm6");
 }
 
+TEST_F(FakeKubeClientTest, ListCanStripManagedFields) {
+  ApplyOptions apply;
+  apply.field_manager = "m";
+  Object cm = ConfigMap("s", {{"managedFields", "user data"}});
+  cm["metadata"]["annotations"] = {{"kubectl.kubernetes.io/last-applied-configuration", "{}"},
+                                   {"keep", "me"}};
+  ASSERT_TRUE(fake_.Apply(cm, apply).ok());
+  EXPECT_TRUE(fake_.List(kConfigMap, "ns")->items[0]["metadata"].contains("managedFields"));
+  ListOptions strip;
+  strip.strip_managed_fields = true;
+  Object listed = fake_.List(kConfigMap, "ns", strip)->items[0];
+  EXPECT_FALSE(listed["metadata"].contains("managedFields"));
+  EXPECT_EQ(listed["metadata"]["annotations"], Object({{"keep", "me"}}));
+  EXPECT_EQ(listed["data"]["managedFields"], "user data");
+}
+
 TEST_F(FakeKubeClientTest, InjectedErrorsAndActions) {
   fake_.InjectError(FakeKubeClient::Verb::kCreate, "ConfigMap", "boom",
                     Status(StatusCode::kForbidden, "denied"), 1);
