@@ -8,7 +8,7 @@
 # namespaces; the summary shows medians. Figures are ratios on a shared machine: compare
 # within a run, not across runs.
 # Usage: bench/kube/run.sh [BUILD_DIR]   (default build; needs kube_bench built there)
-# Raw figures, one JSON object per line: bench/results/kube-<time>.jsonl
+# Raw figures, one JSON object per line: BUILD_DIR/bench-results/kube-<time>.jsonl
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 build=${1:-build}
@@ -26,8 +26,8 @@ cleanup() { for ns in "${namespaces[@]}"; do kubectl delete ns "$ns" --wait=fals
 trap cleanup EXIT
 new_ns() { local ns=bench-$1-$suffix; kubectl create ns "$ns" >/dev/null; namespaces+=("$ns"); echo "$ns"; }
 
-mkdir -p bench/results
-out=bench/results/kube-$(date -u +%Y%m%dT%H%M%SZ).jsonl
+mkdir -p "$build/bench-results"
+out=$build/bench-results/kube-$(date -u +%Y%m%dT%H%M%SZ).jsonl
 : >"$out"
 record() { tee -a "$out" >&2; }
 
