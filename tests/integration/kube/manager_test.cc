@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -215,7 +216,17 @@ TEST_F(ManagerTest, EventsAggregateOnTheServer) {
 }
 
 // `gantry operator` as a process: starts, becomes ready, logs namespaces, exits 0 on SIGTERM.
+// Its controllers' informers only sync when Gantry's CRDs are served, so they are applied
+// first (idempotent; other tests apply the same files).
 TEST_F(ManagerTest, OperatorBinaryStopsCleanlyOnSigterm) {
+  std::string repo = testing::RepoRoot();
+  if (access((repo + "/crds").c_str(), F_OK) == 0) {
+    std::string kubectl = repo + "/.cache/bin/kubectl";
+    if (access(kubectl.c_str(), X_OK) != 0) kubectl = "kubectl";
+    std::string cmd =
+        kubectl + " apply --server-side --force-conflicts -f " + repo + "/crds >/dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  }
   std::string log = "/tmp/gantry-operator-" + ns_ + ".log";
   int probe_port = 0;
   {
