@@ -158,9 +158,23 @@ std::string RenderRolloutView(const RolloutView& view, Clock::TimePoint now) {
       out += fmt::format("  {:<14}{}/{}\n", "Step:", Int(status.value("currentStepIndex", json(0))),
                          count);
     }
+    if (count > 0) {
+      // What the steps ask for: the last setWeight at or before the current step.
+      const int64_t index = std::min<int64_t>(Int(status.value("currentStepIndex", json(0))),
+                                              static_cast<int64_t>(count));
+      int64_t set_weight = index >= static_cast<int64_t>(count) ? 100 : 0;
+      for (int64_t i = std::min<int64_t>(index, static_cast<int64_t>(count) - 1);
+           i >= 0 && index < static_cast<int64_t>(count); --i) {
+        if (steps[i].contains("setWeight")) {
+          set_weight = Int(steps[i]["setWeight"]);
+          break;
+        }
+      }
+      out += fmt::format("  {:<14}{}\n", "SetWeight:", set_weight);
+    }
     const json weights = At(status, {"canary", "weights"});
     if (weights.is_object()) {
-      out += fmt::format("  {:<14}{}\n", "Weight:", Int(At(weights, {"canary", "weight"})));
+      out += fmt::format("  {:<14}{}\n", "ActualWeight:", Int(At(weights, {"canary", "weight"})));
     }
   } else {
     if (!active.empty()) out += fmt::format("  {:<14}{}\n", "Active:", active);

@@ -150,7 +150,8 @@ TEST_F(RolloutCliTest, GetShowsRevisionsReplicaSetsPodsAndRuns) {
   const std::string text = cli::RenderRolloutView(*view, w.clock.Now());
   EXPECT_NE(text.find("Status:         ॥ Paused"), std::string::npos) << text;
   EXPECT_NE(text.find("Step:         1/4"), std::string::npos) << text;
-  EXPECT_NE(text.find("Weight:       25"), std::string::npos) << text;
+  EXPECT_NE(text.find("SetWeight:    25"), std::string::npos) << text;
+  EXPECT_NE(text.find("ActualWeight: 25"), std::string::npos) << text;
   EXPECT_NE(text.find("web:1 (stable)"), std::string::npos) << text;
   EXPECT_NE(text.find("web:2 (canary)"), std::string::npos) << text;
   EXPECT_NE(text.find("# revision:2"), std::string::npos) << text;
