@@ -393,6 +393,17 @@ Result<RestMapping> FakeKubeClient::Mapping(const GroupVersionKind& gvk) {
   return MappingLocked(gvk);
 }
 
+Result<RestMapping> FakeKubeClient::MappingForResource(const std::string& group,
+                                                       const std::string& version,
+                                                       const std::string& resource) {
+  std::lock_guard lock(mu_);
+  for (const auto& [key, m] : kinds_) {
+    if (m.gvk.group == group && m.gvk.version == version && m.resource == resource) return m;
+  }
+  return NotFound(fmt::format("no resource \"{}\" is served in {}", resource,
+                              GroupVersionKind{group, version, ""}.ApiVersion()));
+}
+
 Result<Object> FakeKubeClient::Get(const ResourceRef& ref, const GetOptions&) {
   Lock lock(mu_);
   GANTRY_RETURN_IF_ERROR(Begin(lock, {Verb::kGet, ref.gvk, ref.ns, ref.name}));

@@ -101,6 +101,8 @@ class FakeKubeClient final : public KubeClient {
 
   // KubeClient
   Result<RestMapping> Mapping(const GroupVersionKind& gvk) override;
+  Result<RestMapping> MappingForResource(const std::string& group, const std::string& version,
+                                         const std::string& resource) override;
   Result<Object> ServerVersion() override;
   Result<Object> Get(const ResourceRef& ref, const GetOptions& options = {}) override;
   Result<ObjectList> List(const GroupVersionKind& gvk, const std::string& ns,

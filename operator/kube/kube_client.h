@@ -139,6 +139,13 @@ class KubeClient {
   // look at discovery, so a just-created CRD is found).
   virtual Result<RestMapping> Mapping(const GroupVersionKind& gvk) = 0;
 
+  // The other direction: the kind served as plural `resource` ("deployments") in a
+  // group-version, for callers that start from a resource name (RBAC rules, URLs). NotFound
+  // as Mapping, after one fresh look at discovery.
+  virtual Result<RestMapping> MappingForResource(const std::string& group,
+                                                 const std::string& version,
+                                                 const std::string& resource) = 0;
+
   // GET /version of the server: {"major","minor","gitVersion",...}.
   virtual Result<Object> ServerVersion() = 0;
 

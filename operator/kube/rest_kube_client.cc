@@ -124,6 +124,10 @@ class RestKubeClient final : public KubeClient {
 
   // KubeClient
   Result<RestMapping> Mapping(const GroupVersionKind& gvk) override { return mapper_.Mapping(gvk); }
+  Result<RestMapping> MappingForResource(const std::string& group, const std::string& version,
+                                         const std::string& resource) override {
+    return mapper_.MappingForResource(group, version, resource);
+  }
   Result<Object> ServerVersion() override { return GetJson("/version", "get server version"); }
   Result<Object> Get(const ResourceRef& ref, const GetOptions& options) override;
   Result<ObjectList> List(const GroupVersionKind& gvk, const std::string& ns,

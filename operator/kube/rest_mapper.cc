@@ -65,30 +65,51 @@ Result<std::map<std::string, RestMapping>> RestMapper::Discover(const std::strin
   return ParseResourceList(*list, group, version);
 }
 
-Result<RestMapping> RestMapper::Mapping(const GroupVersionKind& gvk) {
-  if (gvk.version.empty() || gvk.kind.empty()) {
-    return InvalidArgument(fmt::format("\"{}\" needs an apiVersion and a kind", gvk.ToString()));
-  }
-  std::string gv = gvk.ApiVersion();
+Result<RestMapping> RestMapper::Find(const std::string& group, const std::string& version,
+                                     const std::function<bool(const RestMapping&)>& match,
+                                     const std::string& what) {
+  std::string gv = group.empty() ? version : group + "/" + version;
+  auto search = [&](const std::map<std::string, RestMapping>& by_kind) -> const RestMapping* {
+    for (const auto& [kind, m] : by_kind) {
+      if (match(m)) return &m;
+    }
+    return nullptr;
+  };
   {
     std::lock_guard lock(mu_);
     auto cached = cache_.find(gv);
     if (cached != cache_.end()) {
-      auto m = cached->second.find(gvk.kind);
-      if (m != cached->second.end()) return m->second;
+      if (const RestMapping* m = search(cached->second)) return *m;
     }
   }
   // Unknown group-version, or a kind it did not have: look again.
-  Result<std::map<std::string, RestMapping>> fresh = Discover(gvk.group, gvk.version);
+  Result<std::map<std::string, RestMapping>> fresh = Discover(group, version);
   if (!fresh.ok()) return fresh.status();
   std::lock_guard lock(mu_);
   auto& entry = cache_[gv];
   entry = std::move(fresh).value();
-  auto m = entry.find(gvk.kind);
-  if (m == entry.end()) {
-    return NotFound(fmt::format("no kind \"{}\" is served in {}", gvk.kind, gv));
+  if (const RestMapping* m = search(entry)) return *m;
+  return NotFound(fmt::format("no {} is served in {}", what, gv));
+}
+
+Result<RestMapping> RestMapper::Mapping(const GroupVersionKind& gvk) {
+  if (gvk.version.empty() || gvk.kind.empty()) {
+    return InvalidArgument(fmt::format("\"{}\" needs an apiVersion and a kind", gvk.ToString()));
   }
-  return m->second;
+  return Find(
+      gvk.group, gvk.version, [&](const RestMapping& m) { return m.gvk.kind == gvk.kind; },
+      fmt::format("kind \"{}\"", gvk.kind));
+}
+
+Result<RestMapping> RestMapper::MappingForResource(const std::string& group,
+                                                   const std::string& version,
+                                                   const std::string& resource) {
+  if (version.empty() || resource.empty()) {
+    return InvalidArgument(fmt::format("resource \"{}\" needs a group version", resource));
+  }
+  return Find(
+      group, version, [&](const RestMapping& m) { return m.resource == resource; },
+      fmt::format("resource \"{}\"", resource));
 }
 
 void RestMapper::Reset() {

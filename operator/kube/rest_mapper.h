@@ -28,6 +28,9 @@ class RestMapper {
 
   // NotFound naming the group-version (not served) or the kind (not in it).
   Result<RestMapping> Mapping(const GroupVersionKind& gvk);
+  // By plural resource name instead of kind; same caching and errors.
+  Result<RestMapping> MappingForResource(const std::string& group, const std::string& version,
+                                         const std::string& resource);
 
   // Drops everything cached, e.g. after CRDs were deleted.
   void Reset();
@@ -41,6 +44,10 @@ class RestMapper {
  private:
   Result<std::map<std::string, RestMapping>> Discover(const std::string& group,
                                                       const std::string& version);
+  // Finds a mapping of group/version matching `match` in the cache, else looks again once.
+  Result<RestMapping> Find(const std::string& group, const std::string& version,
+                           const std::function<bool(const RestMapping&)>& match,
+                           const std::string& what);
 
   const Fetch fetch_;
   std::mutex mu_;  // guards cache_

@@ -37,6 +37,13 @@ TEST_F(KubeClientTest, ServerVersionAndMapping) {
   ASSERT_TRUE(ns.ok());
   EXPECT_FALSE(ns->namespaced);
 
+  Result<RestMapping> by_resource = client_->MappingForResource("apps", "v1", "deployments");
+  ASSERT_TRUE(by_resource.ok()) << by_resource.status().ToString();
+  EXPECT_EQ(by_resource->gvk.kind, "Deployment");
+  EXPECT_EQ(client_->MappingForResource("", "v1", "configmaps")->gvk.kind, "ConfigMap");
+  EXPECT_EQ(client_->MappingForResource("apps", "v1", "nonsense").status().code(),
+            StatusCode::kNotFound);
+
   Result<RestMapping> missing_kind = client_->Mapping({"apps", "v1", "Nonsense"});
   EXPECT_EQ(missing_kind.status().code(), StatusCode::kNotFound);
   Result<RestMapping> missing_group = client_->Mapping({"nonsense.example.com", "v1", "X"});

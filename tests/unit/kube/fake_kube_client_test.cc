@@ -63,6 +63,16 @@ TEST_F(FakeKubeClientTest, CreateGetUpdateWithResourceVersions) {
   EXPECT_EQ(fake_.Get({{"x.io", "v1", "Thing"}, "ns", "a"}).status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(FakeKubeClientTest, MapsKindsAndResourcesBothWays) {
+  EXPECT_EQ(fake_.Mapping(kRollout)->resource, "rollouts");
+  EXPECT_EQ(fake_.MappingForResource("gantry.io", "v1alpha1", "rollouts")->gvk.kind, "Rollout");
+  EXPECT_EQ(fake_.MappingForResource("", "v1", "namespaces")->namespaced, false);
+  EXPECT_EQ(fake_.MappingForResource("apps", "v1", "widgets").status().code(),
+            StatusCode::kNotFound);
+  fake_.RegisterKind({{"example.com", "v1", "Widget"}, "widgets", true, {}, {}});
+  EXPECT_EQ(fake_.MappingForResource("example.com", "v1", "widgets")->gvk.kind, "Widget");
+}
+
 TEST_F(FakeKubeClientTest, ValidatesNamesAndGeneratesThem) {
   Result<Object> bad = fake_.Create(ConfigMap("Bad_Name"));
   ASSERT_EQ(bad.status().code(), StatusCode::kInvalid);

@@ -71,6 +71,17 @@ TEST(RestMapperTest, CachesAndLooksAgainOnlyOnMiss) {
 
   EXPECT_EQ(mapper.Mapping({"apps", "", "Deployment"}).status().code(),
             StatusCode::kInvalidArgument);
+
+  // From the resource name back to the kind, through the same cache.
+  int before = fetches;
+  Result<RestMapping> by_resource = mapper.MappingForResource("apps", "v1", "replicasets");
+  ASSERT_TRUE(by_resource.ok());
+  EXPECT_EQ(by_resource->gvk.kind, "ReplicaSet");
+  EXPECT_EQ(fetches, before);
+  Result<RestMapping> unknown = mapper.MappingForResource("apps", "v1", "widgets");
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(unknown.status().message(),
+              HasSubstr("no resource \"widgets\" is served in apps/v1"));
 }
 
 TEST(RestMapperTest, OtherErrorsPassThroughWithContext) {
