@@ -14,16 +14,16 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DGANTRY_BUILD_TESTS
  && strip build/bin/gantry
 
 FROM debian:bookworm-slim AS runtime
-# One package per shared library that gantry links beyond libc/libstdc++ (see the test above).
+# One package per shared library that gantry links directly beyond libc/libstdc++ (see the test
+# above); apt brings in what those libraries need in turn.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       ca-certificates \
-      libcpprest2.10 \
+      libcivetweb1 \
       libssl3 \
       libyaml-cpp0.7 \
       libgit2-1.5 \
       libprometheus-cpp-core1.0 \
-      libprometheus-cpp-pull1.0 \
       libfmt9 \
       libspdlog1.10 \
  && rm -rf /var/lib/apt/lists/* \
