@@ -130,6 +130,12 @@ Status SharedInformer::ListAndReplace(std::stop_token stop, std::string& resourc
   resource_version = list->resource_version;
 
   {
+    // Recorded first, so a handler that looks sees the list it is told about.
+    std::lock_guard lock(mu_);
+    ++stats_.lists;
+    resource_version_ = resource_version;
+  }
+  {
     // Holding the handler lock across the replace keeps a handler added concurrently from
     // hearing an object twice (once replayed, once as a delta).
     std::lock_guard lock(handlers_mu_);
@@ -146,11 +152,6 @@ Status SharedInformer::ListAndReplace(std::stop_token stop, std::string& resourc
         for (const ObjectPtr& o : delta.deleted) h.on_delete(o);
       }
     }
-  }
-  {
-    std::lock_guard lock(mu_);
-    ++stats_.lists;
-    resource_version_ = resource_version;
   }
   if (!synced_.exchange(true)) {
     std::lock_guard lock(mu_);
