@@ -239,7 +239,9 @@ Status Manager::Run(std::stop_token stop) {
     renewer.join();
   }
   for (auto& [gvk, informer] : informers_) informer->Stop();
-  events_->Flush();
+  if (!events_->Flush(std::chrono::seconds(5))) {
+    spdlog::warn("some events could not be written before shutdown");
+  }
   StopServers();
   std::lock_guard lock(mu);
   return result;

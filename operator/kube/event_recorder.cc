@@ -43,7 +43,10 @@ class ApiEventRecorder final : public EventRecorder {
     thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
   }
   ~ApiEventRecorder() override {
-    Flush();
+    if (!Flush(std::chrono::seconds(5))) {
+      std::lock_guard lock(mu_);
+      spdlog::warn("dropping {} unwritten event(s) at shutdown", queue_.size());
+    }
     thread_.request_stop();
     cv_.notify_all();
   }
@@ -51,7 +54,7 @@ class ApiEventRecorder final : public EventRecorder {
   // EventRecorder
   void Event(const Object& object, EventType type, std::string_view reason,
              std::string_view message) override;
-  void Flush() override;
+  bool Flush(std::chrono::milliseconds timeout) override;
 
  private:
   void Run(std::stop_token stop);
@@ -108,9 +111,9 @@ void ApiEventRecorder::Event(const Object& object, EventType type, std::string_v
   cv_.notify_all();
 }
 
-void ApiEventRecorder::Flush() {
+bool ApiEventRecorder::Flush(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  idle_cv_.wait(lock, [&] { return queue_.empty() && !in_flight_; });
+  return idle_cv_.wait_for(lock, timeout, [&] { return queue_.empty() && !in_flight_; });
 }
 
 void ApiEventRecorder::Run(std::stop_token stop) {
@@ -121,7 +124,7 @@ void ApiEventRecorder::Run(std::stop_token stop) {
       in_flight_ = false;
       idle_cv_.notify_all();
       cv_.wait(lock, stop, [&] { return !queue_.empty(); });
-      if (queue_.empty()) return;  // stopped
+      if (stop.stop_requested()) return;  // whatever is left is dropped
       e = std::move(queue_.front());
       queue_.pop_front();
       in_flight_ = true;

@@ -6,11 +6,13 @@
 // message bumps count and lastTimestamp of the Event already written (a merge patch) instead
 // of creating another; if that Event has expired meanwhile a new one is created. The
 // aggregation memory is bounded (least recently used entries are forgotten). Events are
-// best-effort: a failed write is logged and dropped, as is an event when the queue is full.
+// best-effort: a failed write is logged and dropped, as is an event when the queue is full,
+// and destroying the recorder waits up to 5s for pending events, then drops the rest.
 //
 // Event() is safe from any thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -38,8 +40,9 @@ class EventRecorder {
   // sentence for humans.
   virtual void Event(const Object& object, EventType type, std::string_view reason,
                      std::string_view message) = 0;
-  // Blocks until every event recorded before the call has been written (or dropped).
-  virtual void Flush() = 0;
+  // Waits until every event recorded before the call has been written (or dropped after a
+  // failed write), at most `timeout`; false when some are still pending.
+  virtual bool Flush(std::chrono::milliseconds timeout) = 0;
 };
 
 struct EventRecorderOptions {

@@ -27,7 +27,7 @@ class FakeEventRecorder final : public EventRecorder {
     events_.push_back(
         {KeyOf(object), object.value("kind", ""), type, std::string(reason), std::string(message)});
   }
-  void Flush() override {}
+  bool Flush(std::chrono::milliseconds) override { return true; }
 
   std::vector<Recorded> Events() const {
     std::lock_guard lock(mu_);

@@ -198,7 +198,7 @@ TEST_F(ManagerTest, EventsAggregateOnTheServer) {
   recorder->Event(*cm, EventType::kWarning, "SyncFailed", "invalid manifest at app.yaml line 3");
   recorder->Event(*cm, EventType::kWarning, "SyncFailed", "invalid manifest at app.yaml line 3");
   recorder->Event(*cm, EventType::kNormal, "Synced", "applied 3 objects");
-  recorder->Flush();
+  ASSERT_TRUE(recorder->Flush(std::chrono::seconds(10)));
   ListOptions by_object;
   by_object.field_selector = "involvedObject.name=evented";
   Result<ObjectList> events = client_->List({"", "v1", "Event"}, ns_, by_object);

@@ -21,7 +21,7 @@ TEST(EventRecorderTest, WritesACoreV1Event) {
   FakeKubeClient fake(clock);
   auto recorder = NewApiEventRecorder(fake, clock, {.component = "gantry", .host = "node-1"});
   recorder->Event(Rollout(), EventType::kWarning, "AnalysisFailed", "error rate 7% > 5%");
-  recorder->Flush();
+  ASSERT_TRUE(recorder->Flush(std::chrono::seconds(10)));
   Result<ObjectList> events = fake.List(kEvent, "shop");
   ASSERT_EQ(events->items.size(), 1u);
   const Object& e = events->items[0];
@@ -47,7 +47,7 @@ TEST(EventRecorderTest, RepeatsBumpCountInsteadOfAddingEvents) {
     clock.Advance(std::chrono::seconds(10));
   }
   recorder->Event(Rollout(), EventType::kNormal, "Paused", "a different message");
-  recorder->Flush();
+  ASSERT_TRUE(recorder->Flush(std::chrono::seconds(10)));
   Result<ObjectList> events = fake.List(kEvent, "shop");
   ASSERT_EQ(events->items.size(), 2u);
   const Object* repeated = nullptr;
@@ -65,13 +65,13 @@ TEST(EventRecorderTest, AnExpiredEventIsWrittenAgain) {
   FakeKubeClient fake(clock);
   auto recorder = NewApiEventRecorder(fake, clock);
   recorder->Event(Rollout(), EventType::kNormal, "Synced", "ok");
-  recorder->Flush();
+  ASSERT_TRUE(recorder->Flush(std::chrono::seconds(10)));
   Result<ObjectList> first = fake.List(kEvent, "shop");
   ASSERT_EQ(first->items.size(), 1u);
   ASSERT_TRUE(fake.Delete({kEvent, "shop", NameOf(first->items[0])}).ok());  // TTL ran out
   clock.Advance(std::chrono::seconds(1));
   recorder->Event(Rollout(), EventType::kNormal, "Synced", "ok");
-  recorder->Flush();
+  ASSERT_TRUE(recorder->Flush(std::chrono::seconds(10)));
   Result<ObjectList> second = fake.List(kEvent, "shop");
   ASSERT_EQ(second->items.size(), 1u);
   EXPECT_EQ(second->items[0]["count"], 1);
@@ -85,7 +85,7 @@ TEST(EventRecorderTest, ClusterScopedObjectsGetEventsInDefault) {
                    {"kind", "ClusterAnalysisTemplate"},
                    {"metadata", {{"name", "error-rate"}}}},
                   EventType::kWarning, "Invalid", "bad query");
-  recorder->Flush();
+  ASSERT_TRUE(recorder->Flush(std::chrono::seconds(10)));
   EXPECT_EQ(fake.List(kEvent, "default")->items.size(), 1u);
 }
 
@@ -97,7 +97,7 @@ TEST(EventRecorderTest, WriteFailuresAreDroppedNotFatal) {
   auto recorder = NewApiEventRecorder(fake, clock);
   recorder->Event(Rollout(), EventType::kNormal, "A", "first");
   recorder->Event(Rollout(), EventType::kNormal, "B", "second");
-  recorder->Flush();
+  ASSERT_TRUE(recorder->Flush(std::chrono::seconds(10)));
   EXPECT_EQ(fake.List(kEvent, "shop")->items.size(), 1u);
 }
 
