@@ -512,6 +512,12 @@ Status RestKubeClient::Watch(const GroupVersionKind& gvk, const std::string& ns,
 
 }  // namespace
 
+std::unique_ptr<KubeClient> NewRestKubeClientOverTransport(const RestConfig& config,
+                                                           std::unique_ptr<HttpTransport> transport,
+                                                           Clock& clock) {
+  return std::make_unique<RestKubeClient>(config, std::move(transport), clock);
+}
+
 Result<std::unique_ptr<KubeClient>> NewRestKubeClient(const RestConfig& config, Clock& clock) {
   TransportOptions options;
   options.server = config.server;

@@ -23,4 +23,11 @@ namespace gantry::kube {
 Result<std::unique_ptr<KubeClient>> NewRestKubeClient(const RestConfig& config,
                                                       Clock& clock = RealClock());
 
+class HttpTransport;
+// The same client over a given transport: unit tests script the server's answers with it.
+// `config.server` is only used in messages.
+std::unique_ptr<KubeClient> NewRestKubeClientOverTransport(const RestConfig& config,
+                                                           std::unique_ptr<HttpTransport> transport,
+                                                           Clock& clock);
+
 }  // namespace gantry::kube
