@@ -21,10 +21,16 @@ count_informer=${BENCH_INFORMER_OBJECTS:-10000}
 count_ssa=${BENCH_SSA_OBJECTS:-1000}
 rounds=${ROUNDS:-3}
 suffix=$(date +%s)-$$
-namespaces=()
-cleanup() { for ns in "${namespaces[@]}"; do kubectl delete ns "$ns" --wait=false >/dev/null 2>&1 || true; done; }
+# Namespaces carry a label of this run, so cleanup finds them even though new_ns runs in a
+# command substitution (a subshell, whose variables the trap would not see).
+cleanup() { kubectl delete ns -l "gantry-bench=$suffix" --wait=false >/dev/null 2>&1 || true; }
 trap cleanup EXIT
-new_ns() { local ns=bench-$1-$suffix; kubectl create ns "$ns" >/dev/null; namespaces+=("$ns"); echo "$ns"; }
+new_ns() {
+  local ns=bench-$1-$suffix
+  kubectl create ns "$ns" >/dev/null
+  kubectl label ns "$ns" "gantry-bench=$suffix" >/dev/null
+  echo "$ns"
+}
 
 mkdir -p "$build/bench-results"
 out=$build/bench-results/kube-$(date -u +%Y%m%dT%H%M%SZ).jsonl
