@@ -1,8 +1,9 @@
 # Gantry operator image. Two stages on Debian bookworm:
 #   build    installs the toolchain with the same hack/install-deps that CI runs, so the list of
 #            build packages has one home, and builds build/bin/gantry;
-#   runtime  only the binary and the shared libraries it links (checked against
-#            `ldd build/bin/gantry` by tests/integration/image/runtime_libs_test.sh).
+#   runtime  only the binary (also as the kubectl plugin kubectl-gantry) and the shared
+#            libraries it links (checked against `ldd build/bin/gantry` by
+#            tests/integration/image/runtime_libs_test.sh).
 FROM debian:bookworm AS build
 WORKDIR /src
 COPY hack/install-deps hack/install-deps
@@ -29,6 +30,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 65532 --no-create-home --shell /usr/sbin/nologin gantry
 COPY --from=build /src/build/bin/gantry /usr/local/bin/gantry
+# The kubectl plugin is the same binary under another name (`kubectl gantry rollout get web`):
+# `kubectl exec deploy/gantry -- kubectl-gantry ...`, or copy it out next to kubectl.
+RUN ln -s gantry /usr/local/bin/kubectl-gantry
 USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/gantry"]
 CMD ["operator"]

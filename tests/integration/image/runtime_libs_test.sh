@@ -44,5 +44,22 @@ for pkg in $runtime; do
   fi
 done
 
+# The kubectl plugin: a link named kubectl-gantry beside the binary, in the image as in the build.
+runtime_stage=$(awk '/^FROM .* AS runtime/{r=1} r' "$dockerfile")
+if ! grep -qE '^RUN ln -s gantry /usr/local/bin/kubectl-gantry$' <<<"$runtime_stage"; then
+  echo "FAIL: the runtime stage does not link /usr/local/bin/kubectl-gantry to gantry"
+  failed=1
+fi
+grep -qE '^COPY --from=build /src/build/bin/gantry /usr/local/bin/gantry$' <<<"$runtime_stage" ||
+  { echo "FAIL: the runtime stage does not copy the binary to /usr/local/bin/gantry"; failed=1; }
+plugin=$(dirname "$bin")/kubectl-gantry
+if [[ $(readlink "$plugin" 2>/dev/null) != gantry ]]; then
+  echo "FAIL: $plugin is not a link to gantry"
+  failed=1
+elif ! "$plugin" --help 2>&1 | grep -q 'kubectl gantry'; then
+  echo "FAIL: run as kubectl-gantry, the binary does not present itself as 'kubectl gantry'"
+  failed=1
+fi
+
 ((failed == 0)) || exit 1
 echo "runtime stage installs exactly the packages of the ${#needed_pkgs[@]} libraries $bin links"
