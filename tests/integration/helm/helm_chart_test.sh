@@ -44,6 +44,25 @@ render "$chart" -n ops --set webhook.ingress.enabled=true --set metrics.serviceM
   --set 'extraArgs={--kube-qps=7}' --set logFormat=text >"$tmp/opts.yaml" || fail "options"
 python3 $here/render.py options <"$tmp/opts.yaml" || fail "options rendering"
 
+step "helm template: grafanaDashboard (off by default; on: a valid dashboard ConfigMap)"
+if grep -q 'grafana_dashboard' "$tmp/default.yaml"; then
+  fail "the dashboard ConfigMap is rendered although grafanaDashboard.enabled is false"
+fi
+render "$chart" -n ops --set grafanaDashboard.enabled=true --set grafanaDashboard.namespace=grafana \
+  --set grafanaDashboard.labels.grafana_folder=Gantry >"$tmp/dash.yaml" || fail "grafanaDashboard"
+if names=$(python3 $here/dashboard_metrics.py validate "$tmp/dash.yaml"); then
+  echo "dashboard JSON valid; it queries $(wc -l <<<"$names") metric names"
+else
+  fail "dashboard: $names"
+fi
+python3 - "$tmp/dash.yaml" <<'PY' || fail "dashboard ConfigMap metadata"
+import sys, yaml
+cm = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d["kind"] == "ConfigMap"][0]
+md = cm["metadata"]
+assert md["namespace"] == "grafana", md["namespace"]
+assert md["labels"]["grafana_dashboard"] == "1" and md["labels"]["grafana_folder"] == "Gantry", md
+PY
+
 step "values.schema.json and template checks reject bad values"
 reject() {  # reject "<expected message>" --set ...
   local want=$1
@@ -58,6 +77,7 @@ reject() {  # reject "<expected message>" --set ...
 }
 reject "/concurrency" --set concurrency=0
 reject "/logFormat" --set logFormat=xml
+reject "/grafanaDashboard" --set grafanaDashboard.enable=true
 reject "/image/pullPolicy" --set image.pullPolicy=Sometimes
 reject "/watchNamespace" --set watchNamespace=Not_A_Namespace
 reject "bogus" --set bogus=1

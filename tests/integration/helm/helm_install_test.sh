@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # deploy/helm/gantry against the real control plane ($KUBECONFIG; `hack/cluster up` and
-# `eval "$(hack/cluster env)"`): `helm install` into a namespace of this run, the Deployment
+# `eval "$(hack/cluster env)"`): `helm template` of every optional object accepted by
+# `kubectl apply --dry-run=server`, `helm install` into a namespace of this run, the Deployment
 # becomes Available (kwok runs the pods), the objects and the ServiceAccount's rights are what
 # the chart promises (checked by the API server's own authorizer through SubjectAccessReviews),
 # `helm upgrade` to watchNamespace mode moves the rights into a Role, and `helm uninstall`
@@ -50,12 +51,26 @@ JSON
 can() { [[ $(allowed "$@") == true ]] || fail "$sa cannot $*"; }
 cannot() { [[ $(allowed "$@") != true ]] || fail "$sa can $*, which it must not"; }
 
-step "helm install $release into $ns"
+step "helm template | kubectl apply --dry-run=server (every optional object but the ServiceMonitor)"
 k create namespace "$apps" >/dev/null
+# Rendered into $apps under another release name, so nothing collides with the install below.
+for mode in cluster namespaced; do
+  set_args=(--set webhook.ingress.enabled=true --set grafanaDashboard.enabled=true)
+  [[ $mode == namespaced ]] && set_args+=(--set watchNamespace="$apps")
+  if ! h template "$release-dry" "$chart" -n "$apps" "${set_args[@]}" >"$cache/$mode.yaml"; then
+    fail "helm template ($mode)"
+  elif out=$(k apply --dry-run=server -f "$cache/$mode.yaml" 2>&1); then
+    echo "$mode: $(grep -c 'created (server dry run)' <<<"$out") objects accepted by the API server"
+  else
+    fail "kubectl apply --dry-run=server of the rendered chart ($mode): $out"
+  fi
+done
+
+step "helm install $release into $ns"
 start=$(date +%s)
 h install "$release" "$chart" -n "$ns" --create-namespace --wait --timeout 90s \
-  --set image.repository=registry.invalid/gantry >"$cache/notes" ||
-  fail "helm install did not become ready"
+  --set image.repository=registry.invalid/gantry --set grafanaDashboard.enabled=true \
+  >"$cache/notes" || fail "helm install did not become ready"
 echo "installed and Available in $(($(date +%s) - start))s"
 grep -q "rbac.sync.clusterAdmin=true" "$cache/notes" || fail "NOTES do not explain rbac.sync"
 grep -q "get lease gantry-leader" "$cache/notes" || fail "NOTES do not show the leader lease"
@@ -64,7 +79,7 @@ step "objects"
 ready=$(k -n "$ns" get deployment "$full" -o jsonpath='{.status.readyReplicas}')
 [[ $ready == 2 ]] || fail "Deployment $ns/$full has $ready ready replicas, want 2"
 for o in serviceaccount/$full service/$full-metrics service/$full-webhook \
-  role/$full-leader-election rolebinding/$full-leader-election; do
+  role/$full-leader-election rolebinding/$full-leader-election configmap/$full-dashboard; do
   k -n "$ns" get "$o" >/dev/null || fail "$o missing in $ns"
 done
 for o in clusterrole/$full clusterrolebinding/$full clusterrole/$full-cluster-reads; do
@@ -117,8 +132,8 @@ step "helm uninstall"
 h uninstall "$release" -n "$ns" --wait --timeout 60s >/dev/null || fail "helm uninstall"
 left=$(k get clusterrole,clusterrolebinding -o name | grep -c "/$full" || true)
 [[ $left == 0 ]] || fail "$left cluster-scoped RBAC objects of $release left after uninstall"
-left=$(k -n "$ns" get deployment,service,serviceaccount,role,rolebinding -o name |
-  grep -cv '^serviceaccount/default$' || true)
+left=$(k -n "$ns" get deployment,service,serviceaccount,role,rolebinding,configmap -o name |
+  grep -cvE '^(serviceaccount/default|configmap/kube-root-ca.crt)$' || true)
 [[ $left == 0 ]] || fail "$left objects left in $ns after uninstall"
 k -n "$apps" get role "$full" >/dev/null 2>&1 && fail "Role $apps/$full left after uninstall"
 k get crd rollouts.gantry.io >/dev/null || fail "uninstall removed the CRDs (helm keeps crds/)"
