@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Rollback latency: how long after a canary's error rate rises its traffic is back on stable.
+#
+# The real `gantry operator` on the local control plane, Debian's `prometheus` scraping
+# tests/e2e/analysis/exporter.py every second, and a canary Rollout split by an NGINX canary
+# Ingress (steps: setWeight 25, pause {}) with background analysis of the error ratio every
+# INTERVAL (default 5s), failureLimit FAILURE_LIMIT (default 2). Each of RUNS (default 10)
+# rounds: update the image, wait until the canary takes traffic and its run has measured once,
+# wait a random fraction of the interval (so the switch falls anywhere in the measurement
+# cycle), switch the exporter to 50% errors (t0) and time until the canary Ingress's weight is
+# 0 (t1: all traffic on the stable Service), read from a watch on the Ingress.
+#
+# What bounds it: a run fails when failures exceed failureLimit, i.e. on the
+# (failureLimit+1)-th failing measurement, and measurements are `interval` apart. The first
+# measurement that can fail is the first one after Prometheus has scraped a bad sample (up to
+# one scrape interval after t0); the failureLimit more it needs follow at the interval. So
+#   lower bound  = failureLimit x interval                   (switch just before a measurement
+#                                                             that already sees it)
+#   upper bound ~= (failureLimit+1) x interval + scrape interval   (switch just after one)
+# plus the reconcile and API round trips (the Failed run enqueues its Rollout at once), and the
+# measurement cadence stretches by each query's duration (the next is due an interval after
+# the last finished). A uniform switch time gives a mean near failureLimit x interval +
+# interval/2 + scrape/2.
+#
+# Usage: bench/analysis/rollback_latency.sh [BUILD_DIR]   (default build; needs bin/gantry)
+# Env: RUNS, INTERVAL (Go duration in whole seconds, e.g. 5s), FAILURE_LIMIT.
+# Prints one line per round and a summary; raw figures as JSON lines in
+# BUILD_DIR/bench-results/analysis-rollback-<time>.jsonl. Not part of `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+build=${1:-build}
+export GANTRY_BIN=${GANTRY_BIN:-$build/bin/gantry}
+if [[ -z ${KUBECONFIG:-} ]]; then eval "$(hack/cluster env)"; fi
+runs=${RUNS:-10}
+interval=${INTERVAL:-5s}
+failure_limit=${FAILURE_LIMIT:-2}
+interval_s=${interval%s}
+[[ $interval_s =~ ^[0-9]+$ ]] || { echo "INTERVAL must be whole seconds, e.g. 5s" >&2; exit 2; }
+source tests/e2e/analysis/e2e_lib.sh
+
+mkdir -p "$build/bench-results"
+out=$build/bench-results/analysis-rollback-$(date -u +%Y%m%dT%H%M%SZ).jsonl
+: >"$out"
+
+exporter_start "$tmp" --service rb --bad-rate 0.5
+prometheus_start "$tmp" "127.0.0.1:$EXPORTER_PORT"
+e2e_start_operator
+prometheus_wait_for 'http_requests_total{service="rb"}' 60
+k -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: gantry.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: error-rate}
+spec:
+  args:
+  - name: prometheus
+  metrics:
+  - name: error-ratio
+    interval: $interval
+    failureLimit: $failure_limit
+    successCondition: result[0] < 0.05
+    provider:
+      prometheus:
+        address: "{{args.prometheus}}"
+        timeout: 2s
+        query: >-
+          sum(irate(http_requests_total{service="rb",code=~"5.."}[5s]))
+          / sum(irate(http_requests_total{service="rb"}[5s]))
+---
+apiVersion: v1
+kind: Service
+metadata: {name: rb-stable}
+spec: {selector: {app: rb}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: rb-canary}
+spec: {selector: {app: rb}, ports: [{port: 80}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: rb}
+spec:
+  rules:
+  - host: rb.example
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: rb-stable, port: {number: 80}}}}
+---
+apiVersion: gantry.io/v1alpha1
+kind: Rollout
+metadata: {name: rb}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: rb}}
+  template:
+    metadata: {labels: {app: rb}}
+    spec: {containers: [{name: app, image: "registry.local/rb:1"}]}
+  strategy:
+    canary:
+      stableService: rb-stable
+      canaryService: rb-canary
+      trafficRouting: {nginx: {stableIngress: rb}}
+      maxSurge: 1
+      maxUnavailable: 0
+      abortScaleDownDelaySeconds: 1
+      analysis:
+        templates: [{templateName: error-rate}]
+        startingStep: 1
+        args: [{name: prometheus, value: "$PROMETHEUS_URL"}]
+      steps:
+      - setWeight: 25
+      - pause: {}
+YAML
+wait_rollout_phase rb Healthy 90 || e2e_finish
+
+# Every change of the canary weight, stamped on arrival: "<unix time> <weight>".
+weights=$tmp/weights.log
+: >"$weights"
+watch_weight() {
+  until k -n "$ns" get ingress rb-rb-canary >/dev/null 2>&1; do sleep 0.2; done
+  kubectl --cache-dir="$tmp/kcache" -n "$ns" get ingress rb-rb-canary -w \
+    -o jsonpath='{.metadata.annotations.nginx\.ingress\.kubernetes\.io/canary-weight}{"\n"}' |
+    python3 -c 'import sys, time
+for line in sys.stdin:
+    print("%.3f %s" % (time.time(), line.strip()), flush=True)'
+}
+watch_weight >>"$weights" 2>/dev/null &
+watcher=$!
+E2E_PIDS+=("$watcher")
+stop_watcher() { pkill -TERM -P "$watcher" 2>/dev/null || true; }
+trap 'stop_watcher; e2e_cleanup' EXIT
+
+# weight_zero_after T0: prints the first arrival time > T0 of weight 0, or fails.
+weight_zero_after() {
+  awk -v t0="$1" '$1 > t0 && $2 == "0" { print $1; found = 1; exit } END { exit !found }' "$weights"
+}
+
+echo "rollback latency: interval $interval, failureLimit $failure_limit, $runs rounds" \
+  "(scrape 1s, query irate over 5s)"
+latencies=()
+previous_run=""
+for round in $(seq 1 "$runs"); do
+  exporter_set good
+  "$bin" rollout -n "$ns" set-image rb "app=registry.local/rb:$((round + 1))" >/dev/null
+  measuring() {
+    local r
+    r=$(analysis_runs rb | tail -1)
+    [[ $r == *=Running && ${r%%=*} != "$previous_run" ]] && rollout_phase_is rb Paused &&
+      [[ $(run_field "${r%%=*}" '{.status.metricResults[0].successful}') -ge 1 ]]
+  }
+  if ! until_true 120 measuring; then
+    fail "round $round: the canary did not start measuring: $(rollout_field rb '{.status.message}')"
+    break
+  fi
+  run=$(analysis_runs rb | tail -1)
+  run=${run%%=*}
+  previous_run=$run
+  sleep "$(python3 -c "import random; print(round(random.uniform(0, $interval_s), 2))")"
+  t0=$(date +%s.%N)
+  exporter_set bad
+  if ! until_true 120 weight_zero_after "$t0"; then
+    fail "round $round: traffic did not go back to stable: $(rollout_field rb '{.status.message}')"
+    break
+  fi
+  t1=$(weight_zero_after "$t0")
+  latency=$(python3 -c "print('%.2f' % ($t1 - $t0))")
+  failed=$(run_field "$run" '{.status.metricResults[0].failed}')
+  phase=$(run_field "$run" '{.status.phase}')
+  latencies+=("$latency")
+  printf 'round %2d: %6ss  (run %s %s after %s failing measurements)\n' "$round" "$latency" \
+    "$run" "$phase" "$failed"
+  echo "{\"round\":$round,\"latency_seconds\":$latency,\"interval\":\"$interval\",\"failure_limit\":$failure_limit,\"run_phase\":\"$phase\",\"failed\":${failed:-0}}" >>"$out"
+  until_true 60 rollout_phase_is rb Degraded || fail "round $round: the Rollout is not Degraded"
+done
+
+if ((${#latencies[@]} > 0)); then
+  printf '%s\n' "${latencies[@]}" | python3 -c "
+import statistics, sys
+xs = sorted(float(l) for l in sys.stdin)
+i, n, s = $interval_s, $failure_limit, 1
+print()
+print('rounds:              %d' % len(xs))
+print('median:              %.2fs' % statistics.median(xs))
+print('worst:               %.2fs' % xs[-1])
+print('best:                %.2fs' % xs[0])
+print('lower bound:         %ds   = failureLimit x interval = %d x %ds' % (n * i, n, i))
+print('upper bound (sched): %ds  = (failureLimit+1) x interval + scrape = %d x %ds + %ds' % ((n + 1) * i + s, n + 1, i, s))
+print('expected mean:       %.1fs = failureLimit x interval + interval/2 + scrape/2' % (n * i + i / 2 + s / 2))
+print('(failureLimit+1 = %d failing measurements are needed; the first can be taken at once,' % (n + 1))
+print(' the other %d follow an interval apart; plus reconcile and API round trips)' % n)
+" | tee -a "$tmp/summary"
+  echo "raw figures: $out"
+fi
+e2e_finish
