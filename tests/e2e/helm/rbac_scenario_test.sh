@@ -8,14 +8,25 @@
 #   gitrepository + application  a file:// repository synced into a namespace, then a second
 #                                commit that changes one object and prunes another;
 #   rollout                      a canary Rollout created, then its image changed: a canary
-#                                ReplicaSet appears and the Rollout pauses at its pause step.
+#                                ReplicaSet appears and the Rollout pauses at its pause step;
+#   analysisrun                  an AnalysisRun whose web metric asks a local HTTP server.
+#
+# Then an unsigned webhook (refused, counted), and the operator's /metrics, scraped after all that
+# work, is checked against the chart's Grafana dashboard (installed as its ConfigMap) and
+# docs/metrics.md: every metric the dashboard queries is exported, every exported family is on
+# the dashboard and documented with its type (tests/integration/helm/dashboard_metrics.py).
 #
 # Passes only if every scenario converges and the operator's log has no RBAC refusal in it.
 # A controller without a scenario is still covered by the Forbidden check for what it does on
 # its own (its informers list and watch at start); the test names it so that a scenario gets
 # added, as a scenario_<controller> function below.
 #
-# Usage: rbac_scenario_test.sh [cluster|namespaced]  (the chart's watchNamespace unset or set).
+# Usage: rbac_scenario_test.sh [cluster|namespaced|incluster]  (the chart's watchNamespace unset
+# or set). incluster is namespaced with the operator configured as in a pod instead of by a
+# kubeconfig: the token, ca.crt and namespace files of a simulated service-account mount
+# ($GANTRY_SERVICEACCOUNT_DIR), KUBERNETES_SERVICE_HOST/PORT pointing at the API server, no
+# --kubeconfig, no $KUBECONFIG, no ~/.kube/config, and no --leader-election-namespace (the Lease
+# goes to the namespace file's namespace). tests/e2e/incluster runs that mode.
 # Needs $KUBECONFIG (hack/cluster), helm, git, python3, and $GANTRY_BIN (default build/bin/gantry).
 # Exit 0 on success, 1 on failure, 77 (skipped) without KUBECONFIG.
 set -euo pipefail
@@ -42,9 +53,11 @@ sa=$release
 tmp=$(mktemp -d)
 log=$tmp/operator.log
 op_pid=""
+www_pid=""
 k() { kubectl --cache-dir="$tmp/kcache" --request-timeout=30s "$@"; }
 cleanup() {
   [[ -n $op_pid ]] && kill -KILL "$op_pid" 2>/dev/null || true
+  [[ -n $www_pid ]] && kill -KILL "$www_pid" 2>/dev/null || true
   helm uninstall "$release" -n "$ns" --wait=false >/dev/null 2>&1 || true
   k delete namespace "$ns" "$apps" --wait=false --ignore-not-found >/dev/null 2>&1 || true
   rm -rf "$tmp"
@@ -75,8 +88,8 @@ condition_true() { [[ $(jp "$1" "{.status.conditions[?(@.type==\"$2\")].status}"
 
 step "helm install $release ($mode mode)"
 k create namespace "$apps" >/dev/null
-set_args=(--set replicaCount=0)
-[[ $mode == namespaced ]] && set_args+=(--set watchNamespace="$apps")
+set_args=(--set replicaCount=0 --set grafanaDashboard.enabled=true)
+[[ $mode == namespaced || $mode == incluster ]] && set_args+=(--set watchNamespace="$apps")
 helm install "$release" deploy/helm/gantry -n "$ns" --create-namespace "${set_args[@]}" \
   >/dev/null 2> >(grep -v 'found symbolic link' >&2) || { fail "helm install"; exit 1; }
 
@@ -95,18 +108,37 @@ who=$(KUBECONFIG=$kc kubectl auth whoami -o jsonpath='{.status.userInfo.username
 [[ $who == "system:serviceaccount:$ns:$sa" ]] || fail "the kubeconfig authenticates as '$who'"
 
 step "gantry operator as $who"
-health=$(free_port)
-op_args=(operator --kubeconfig "$kc" --leader-elect --leader-election-namespace "$ns"
-  --health-probe-bind-address "127.0.0.1:$health" --metrics-bind-address 127.0.0.1:0
-  --webhook-bind-address 127.0.0.1:0 --log-level debug)
-# Both modes watch only $apps: a cluster-wide operator would also reconcile the objects of
+health=$(free_port) metrics=$(free_port) webhook=$(free_port)
+op_args=(operator --leader-elect
+  --health-probe-bind-address "127.0.0.1:$health" --metrics-bind-address "127.0.0.1:$metrics"
+  --webhook-bind-address "127.0.0.1:$webhook" --log-level debug)
+# Every mode watches only $apps: a cluster-wide operator would also reconcile the objects of
 # tests running beside this one. Cluster mode still authorizes every request through the
 # ClusterRole; its cluster-scope reads are checked by tests/integration/helm (SubjectAccessReview).
 op_args+=(--namespace "$apps")
-GANTRY_GIT_CACHE_DIR=$tmp/git-cache "$bin" "${op_args[@]}" >"$log" 2>&1 &
+if [[ $mode == incluster ]]; then
+  # What the kubelet mounts at /var/run/secrets/kubernetes.io/serviceaccount, and the
+  # environment it gives every container for the `kubernetes` Service.
+  mount=$tmp/serviceaccount
+  mkdir -p "$mount" "$tmp/home"
+  printf '%s' "$token" >"$mount/token"
+  cp "$tmp/ca.crt" "$mount/ca.crt"
+  printf '%s' "$ns" >"$mount/namespace"
+  hostport=${server#https://}
+  env -u KUBECONFIG HOME="$tmp/home" GANTRY_SERVICEACCOUNT_DIR="$mount" \
+    KUBERNETES_SERVICE_HOST="${hostport%:*}" KUBERNETES_SERVICE_PORT="${hostport##*:}" \
+    GANTRY_GIT_CACHE_DIR=$tmp/git-cache "$bin" "${op_args[@]}" >"$log" 2>&1 &
+else
+  op_args+=(--kubeconfig "$kc" --leader-election-namespace "$ns")
+  GANTRY_GIT_CACHE_DIR=$tmp/git-cache "$bin" "${op_args[@]}" >"$log" 2>&1 &
+fi
 op_pid=$!
 wait_for 30 "/readyz answers 200" curl -fsS "http://127.0.0.1:$health/readyz" ||
   { tail -20 "$log"; exit 1; }
+if [[ $mode == incluster ]]; then
+  grep -q "using in-cluster service account -> $server" "$log" ||
+    fail "the operator did not configure itself from the service-account mount: $(grep -m1 using "$log")"
+fi
 lease_holder() { k -n "$ns" get lease gantry-leader -o jsonpath='{.spec.holderIdentity}'; }
 wait_for 20 "it holds the Lease $ns/gantry-leader" test -n "$(lease_holder)"
 sleep 1  # controllers start right after the lease is taken
@@ -224,6 +256,34 @@ YAML
   [[ -n $sel ]] || fail "service/shop-canary does not select the canary pods"
 }
 
+scenario_analysisrun() {
+  step "analysis: an AnalysisRun with a web metric (a local HTTP server) in $apps"
+  mkdir -p "$tmp/www"
+  echo '{"ok": true, "latency": 0.12}' >"$tmp/www/health.json"
+  local port
+  port=$(free_port)
+  python3 -m http.server "$port" --bind 127.0.0.1 --directory "$tmp/www" >/dev/null 2>&1 &
+  www_pid=$!
+  wait_for 10 "the metric's HTTP server answers" curl -fsS "http://127.0.0.1:$port/health.json"
+  k -n "$apps" apply -f - >/dev/null <<YAML
+apiVersion: gantry.io/v1alpha1
+kind: AnalysisRun
+metadata: {name: health}
+spec:
+  metrics:
+  - name: latency
+    count: 1
+    successCondition: result.ok == true && result.latency < 0.5
+    provider:
+      web:
+        url: http://127.0.0.1:$port/health.json
+        jsonPath: "{\$}"
+YAML
+  wait_for 40 "AnalysisRun health is Successful" bash -c \
+    "[[ \$(kubectl -n $apps get analysisrun health -o jsonpath='{.status.phase}') == Successful ]]"
+  kill "$www_pid" 2>/dev/null || true
+}
+
 if ((${#controllers[@]} == 0)); then
   echo "NOTE: the operator registers no controller yet: only its own start-up (Namespaces"
   echo "      informer, Lease, Events) runs with the chart's rights"
@@ -235,6 +295,16 @@ for c in "${controllers[@]}"; do
     echo "NOTE: controller $c has no scenario here (add scenario_$c); only its start-up is checked"
   fi
 done
+
+step "an unsigned webhook is refused; /metrics against the dashboard and docs/metrics.md"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data '{}' \
+  "http://127.0.0.1:$webhook/hooks/$apps/config")
+[[ $code == 401 ]] || fail "an unsigned webhook got HTTP $code, want 401"
+curl -fsS "http://127.0.0.1:$metrics/metrics" >"$tmp/metrics.txt" || fail "GET /metrics"
+k -n "$ns" get configmap "$release-dashboard" -o yaml >"$tmp/dashboard.yaml" ||
+  fail "the chart did not install the dashboard ConfigMap $ns/$release-dashboard"
+python3 tests/integration/helm/dashboard_metrics.py check "$tmp/dashboard.yaml" \
+  "$tmp/metrics.txt" docs/metrics.md || fail "the dashboard or docs/metrics.md and /metrics differ"
 
 step "graceful stop, then the log"
 kill -TERM "$op_pid"
