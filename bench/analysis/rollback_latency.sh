@@ -125,10 +125,7 @@ for line in sys.stdin:
     print("%.3f %s" % (time.time(), line.strip()), flush=True)'
 }
 watch_weight >>"$weights" 2>/dev/null &
-watcher=$!
-E2E_PIDS+=("$watcher")
-stop_watcher() { pkill -TERM -P "$watcher" 2>/dev/null || true; }
-trap 'stop_watcher; e2e_cleanup' EXIT
+E2E_PIDS+=($!)  # e2e_cleanup stops it and its kubectl
 
 # weight_zero_after T0: prints the first arrival time > T0 of weight 0, or fails.
 weight_zero_after() {
@@ -139,8 +136,13 @@ echo "rollback latency: interval $interval, failureLimit $failure_limit, $runs r
   "(scrape 1s, query irate over 5s)"
 latencies=()
 previous_run=""
+error_ratio='sum(irate(http_requests_total{service="rb",code=~"5.."}[5s])) / sum(irate(http_requests_total{service="rb"}[5s]))'
+ratio_is_zero() { [[ $(prometheus_value "$error_ratio") =~ ^0(\.0*)?$ ]]; }
 for round in $(seq 1 "$runs"); do
   exporter_set good
+  # The last round's errors must have left the query's window, or the new run would start with
+  # failures that are not this round's.
+  until_true 60 ratio_is_zero || fail "round $round: the error ratio did not return to 0"
   "$bin" rollout -n "$ns" set-image rb "app=registry.local/rb:$((round + 1))" >/dev/null
   measuring() {
     local r
@@ -155,6 +157,10 @@ for round in $(seq 1 "$runs"); do
   run=$(analysis_runs rb | tail -1)
   run=${run%%=*}
   previous_run=$run
+  if [[ $(run_field "$run" '{.status.metricResults[0].failed}') != 0 ]]; then
+    fail "round $round: run $run failed a measurement before the switch"
+    break
+  fi
   sleep "$(python3 -c "import random; print(round(random.uniform(0, $interval_s), 2))")"
   t0=$(date +%s.%N)
   exporter_set bad

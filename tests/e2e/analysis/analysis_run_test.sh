@@ -37,7 +37,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_phase() {
   local deadline=$((SECONDS + $3)) phase=""
   while ((SECONDS < deadline)); do
-    phase=$(k -n "$ns" get analysisrun "$1" -o jsonpath='{.status.phase}' 2>/dev/null || true)
+    phase=$(k -n "$ns" get analysisruns.gantry.io "$1" -o jsonpath='{.status.phase}' 2>/dev/null || true)
     [[ $phase == "$2" ]] && return 0
     sleep 0.5
   done
@@ -95,7 +95,7 @@ job_run smoke smoke-test "" "" | k apply -f - >/dev/null
 wait_phase smoke Successful 90 || fail "smoke did not succeed"
 owner=$(k -n "$ns" get job smoke-smoke-test-1 -o jsonpath='{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}' 2>/dev/null || true)
 [[ $owner == AnalysisRun/smoke ]] || fail "Job smoke-smoke-test-1 owner is '$owner'"
-count=$(k -n "$ns" get analysisrun smoke -o jsonpath='{.status.metricResults[0].successful}')
+count=$(k -n "$ns" get analysisruns.gantry.io smoke -o jsonpath='{.status.metricResults[0].successful}')
 [[ $count == 1 ]] || fail "smoke: metricResults[0].successful is '$count'"
 for _ in $(seq 50); do
   k -n "$ns" get events --field-selector involvedObject.name=smoke -o jsonpath='{.items[*].reason}' |
@@ -109,7 +109,7 @@ echo "=== a Job that cannot run: Failed"
 job_run stuck never-runs "nodeSelector: {gantry.io/no-such-node: x}" "activeDeadlineSeconds: 1" |
   k apply -f - >/dev/null
 wait_phase stuck Failed 90 || fail "stuck did not fail"
-message=$(k -n "$ns" get analysisrun stuck -o jsonpath='{.status.message}')
+message=$(k -n "$ns" get analysisruns.gantry.io stuck -o jsonpath='{.status.message}')
 [[ $message == *'metric "never-runs"'* ]] || fail "stuck: message '$message' does not name the metric"
 
 echo "=== /metrics"

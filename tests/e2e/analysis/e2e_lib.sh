@@ -28,13 +28,20 @@ OP_LOG=$tmp/operator.log
 failures=0
 
 k() { kubectl --cache-dir="$tmp/kcache" --request-timeout=20s "$@"; }
+# Runs from the EXIT trap, where `set -e` still holds: every step tolerates failure (a helper
+# that already exited, a wait that reports the signal) so that the namespace is always deleted.
 e2e_cleanup() {
   local p
-  for p in "${E2E_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  for p in "${E2E_PIDS[@]}"; do
+    pkill -TERM -P "$p" 2>/dev/null || true
+    kill -TERM "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
   if [[ -n $OP_PID ]]; then
-    kill -TERM "$OP_PID" 2>/dev/null && wait "$OP_PID" 2>/dev/null
+    kill -TERM "$OP_PID" 2>/dev/null || true
+    wait "$OP_PID" 2>/dev/null || true
   fi
-  prometheus_cleanup
+  prometheus_cleanup || true
   k delete namespace "$ns" --wait=false --ignore-not-found >/dev/null 2>&1 || true
   rm -rf "$tmp"
 }
@@ -54,7 +61,9 @@ until_true() {
     sleep 0.2
   done
 }
-rollout_field() { k -n "$ns" get rollout "$1" -o jsonpath="$2" 2>/dev/null; }
+# Resources are named with their group: the control plane may also serve Argo Rollouts' CRDs
+# (argoproj.io), whose short names are the same.
+rollout_field() { k -n "$ns" get rollouts.gantry.io "$1" -o jsonpath="$2" 2>/dev/null; }
 rollout_phase_is() { [[ $(rollout_field "$1" '{.status.phase}') == "$2" ]]; }
 # wait_rollout_phase NAME PHASE SECONDS
 wait_rollout_phase() {
@@ -69,10 +78,10 @@ rs_replicas() {
 rs_replicas_is() { [[ $(rs_replicas "$1") == "$2" ]]; }
 # The AnalysisRuns of Rollout $1 as NAME=PHASE lines, oldest first.
 analysis_runs() {
-  k -n "$ns" get analysisruns -l "gantry.io/rollout=$1" --sort-by=.metadata.creationTimestamp \
+  k -n "$ns" get analysisruns.gantry.io -l "gantry.io/rollout=$1" --sort-by=.metadata.creationTimestamp \
     -o jsonpath='{range .items[*]}{.metadata.name}={.status.phase}{"\n"}{end}'
 }
-run_field() { k -n "$ns" get analysisrun "$1" -o jsonpath="$2" 2>/dev/null; }
+run_field() { k -n "$ns" get analysisruns.gantry.io "$1" -o jsonpath="$2" 2>/dev/null; }
 # RFC 3339 time -> seconds since the epoch.
 epoch() { date -u -d "$1" +%s; }
 

@@ -53,7 +53,8 @@ exporter_set() {
 
 exporter_stop() {
   if [[ -n ${EXPORTER_PID:-} ]]; then
-    kill -TERM "$EXPORTER_PID" 2>/dev/null && wait "$EXPORTER_PID" 2>/dev/null
+    kill -TERM "$EXPORTER_PID" 2>/dev/null || true
+    wait "$EXPORTER_PID" 2>/dev/null || true
     EXPORTER_PID=""
   fi
   return 0
@@ -93,8 +94,8 @@ YAML
       kill -0 "$PROMETHEUS_PID" 2>/dev/null || break
       sleep 0.2
     done
-    kill -KILL "$PROMETHEUS_PID" 2>/dev/null
-    wait "$PROMETHEUS_PID" 2>/dev/null
+    kill -KILL "$PROMETHEUS_PID" 2>/dev/null || true
+    wait "$PROMETHEUS_PID" 2>/dev/null || true
     PROMETHEUS_PID=""
   done
   echo "prometheus did not become ready on 127.0.0.1; its log ends:" >&2
@@ -104,7 +105,8 @@ YAML
 
 prometheus_stop() {
   if [[ -n ${PROMETHEUS_PID:-} ]]; then
-    kill -TERM "$PROMETHEUS_PID" 2>/dev/null && wait "$PROMETHEUS_PID" 2>/dev/null
+    kill -TERM "$PROMETHEUS_PID" 2>/dev/null || true
+    wait "$PROMETHEUS_PID" 2>/dev/null || true
     PROMETHEUS_PID=""
   fi
   return 0
