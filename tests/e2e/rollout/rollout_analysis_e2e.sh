@@ -38,7 +38,7 @@ fail() {
 }
 step() { echo "=== $*"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-field() { k -n "$ns" get rollout web -o jsonpath="$1" 2>/dev/null; }
+field() { k -n "$ns" get rollouts.gantry.io web -o jsonpath="$1" 2>/dev/null; }
 until_true() {
   local deadline=$((SECONDS + $1))
   shift
@@ -58,7 +58,7 @@ wait_phase() {
 rs_is() {
   [[ $(k -n "$ns" get rs -l "rollouts-pod-template-hash=$1" -o jsonpath='{.items[0].spec.replicas}') == "$2" ]]
 }
-runs() { k -n "$ns" get analysisruns -l gantry.io/rollout=web -o jsonpath='{range .items[*]}{.metadata.name}={.status.phase}{"\n"}{end}'; }
+runs() { k -n "$ns" get analysisruns.gantry.io -l gantry.io/rollout=web -o jsonpath='{range .items[*]}{.metadata.name}={.status.phase}{"\n"}{end}'; }
 
 bash tests/integration/rollout/install_crds.sh gantry
 k create namespace "$ns" >/dev/null
@@ -127,9 +127,9 @@ rev2=$(field '{.status.stableRS}')
 run=$(runs | head -1)
 [[ $run == *"=Successful" ]] || fail "the AnalysisRun is '$run', not Successful"
 name=${run%%=*}
-[[ $(k -n "$ns" get analysisrun "$name" -o jsonpath='{.spec.args[?(@.name=="revision")].value}') == "$rev2" ]] ||
+[[ $(k -n "$ns" get analysisruns.gantry.io "$name" -o jsonpath='{.spec.args[?(@.name=="revision")].value}') == "$rev2" ]] ||
   fail "the run's revision argument is not the canary's hash"
-[[ $(k -n "$ns" get analysisrun "$name" -o jsonpath='{.metadata.ownerReferences[0].kind}') == Rollout ]] ||
+[[ $(k -n "$ns" get analysisruns.gantry.io "$name" -o jsonpath='{.metadata.ownerReferences[0].kind}') == Rollout ]] ||
   fail "the run is not owned by the Rollout"
 
 step "2. a failing endpoint aborts the canary"
