@@ -3,7 +3,9 @@
 # 127.0.0.1 scrapes exporter.py (http_requests_total by code; the test switches the error
 # ratio), an AnalysisTemplate measures the error ratio of "{{args.service}}" every second, and
 # the real `gantry operator` (scoped to this run's namespace) drives a Rollout whose traffic is
-# split by an NGINX canary Ingress:
+# split by an NGINX canary Ingress. Prometheus requires basic auth: the template's Authorization
+# header comes from an argument read from a Secret (valueFrom.secretKeyRef), which must never be
+# copied into the run.
 #   a. the error ratio stays low: the analysis run succeeds and the canary is promoted;
 #   b. the error ratio rises during the analysis: failures exceed failureLimit, the run is
 #      Failed, the Rollout aborts at once (Degraded, canary weight 0 on the Ingress while the
@@ -18,12 +20,21 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 source tests/e2e/analysis/e2e_lib.sh
 
 abort_delay=3
+password=pw-$RANDOM$RANDOM
+export PROMETHEUS_BASIC_AUTH=gantry:$password
+credentials=$(printf %s "$PROMETHEUS_BASIC_AUTH" | base64 -w0)
 exporter_start "$tmp" --service web
 prometheus_start "$tmp" "127.0.0.1:$EXPORTER_PORT"
 e2e_start_operator
 prometheus_wait_for 'http_requests_total{service="web"}' 60 || { fail "no scrape"; e2e_finish; }
 
 k -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: prometheus-auth}
+stringData:
+  authorization: "Basic $credentials"
+---
 apiVersion: gantry.io/v1alpha1
 kind: AnalysisTemplate
 metadata: {name: error-rate}
@@ -32,6 +43,8 @@ spec:
   - name: service
   - name: prometheus
   - name: count
+  - name: authorization
+    valueFrom: {secretKeyRef: {name: prometheus-auth, key: authorization}}
   metrics:
   - name: error-ratio
     interval: 1s
@@ -43,6 +56,7 @@ spec:
       prometheus:
         address: "{{args.prometheus}}"
         timeout: 2s
+        headers: [{key: Authorization, value: "{{args.authorization}}"}]
         query: >-
           sum(irate(http_requests_total{service="{{args.service}}",code=~"5.."}[5s]))
           / sum(irate(http_requests_total{service="{{args.service}}"}[5s]))
@@ -114,6 +128,10 @@ run_a=${run_a%%=*}
   fail "run $run_a: $(run_field "$run_a" '{.status.metricResults[0].successful}') successful measurements, not 8"
 [[ $(run_field "$run_a" '{.spec.metrics[0].provider.prometheus.query}') == *'{{args.service}}'* ]] ||
   fail "run $run_a does not carry the template's query"
+[[ $(run_field "$run_a" '{.spec.args[?(@.name=="authorization")].valueFrom.secretKeyRef.name}') == prometheus-auth ]] ||
+  fail "run $run_a does not refer to the Secret for its authorization argument"
+k -n "$ns" get analysisruns.gantry.io "$run_a" -o json | grep -q "$credentials" &&
+  fail "run $run_a carries the Secret's value"
 [[ $(run_field "$run_a" '{.status.metricResults[0].measurements[-1].value}') =~ ^\[0(\.0+)?\]$ ]] ||
   fail "run $run_a: last value '$(run_field "$run_a" '{.status.metricResults[0].measurements[-1].value}')', not [0]"
 

@@ -10,7 +10,9 @@
 #   prometheus_stop; exporter_stop           # or leave them to prometheus_cleanup in a trap
 #
 # $dir is a scratch directory the caller owns (logs and the TSDB go below it). The scrape
-# interval is $PROMETHEUS_SCRAPE_INTERVAL (default 1s). Each function returns non-zero with a
+# interval is $PROMETHEUS_SCRAPE_INTERVAL (default 1s). With PROMETHEUS_BASIC_AUTH=user:password
+# set before prometheus_start, Prometheus answers only requests with those credentials (its
+# --web.config.file; the helpers here send them). Each function returns non-zero with a
 # message on stderr (and the log's tail) when something does not come up; nothing here exits.
 
 PROMETHEUS_SCRAPE_INTERVAL=${PROMETHEUS_SCRAPE_INTERVAL:-1s}
@@ -18,6 +20,14 @@ EXPORTER_PY="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/exporter.py"
 
 _prom_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+_prom_curl() {
+  if [[ -n ${PROMETHEUS_BASIC_AUTH:-} ]]; then
+    curl -fsS -u "$PROMETHEUS_BASIC_AUTH" "$@"
+  else
+    curl -fsS "$@"
+  fi
 }
 
 # exporter_start DIR [exporter.py args...]
@@ -81,16 +91,27 @@ scrape_configs:
     static_configs:
       - targets: [${targets%,}]
 YAML
+  local web_config=()
+  if [[ -n ${PROMETHEUS_BASIC_AUTH:-} ]]; then
+    # bcrypt at the lowest cost: Prometheus checks it on every request.
+    local hash
+    hash=$(python3 -W ignore -c 'import crypt, sys
+print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))' \
+      "${PROMETHEUS_BASIC_AUTH#*:}") || { echo "cannot bcrypt the password (python3 crypt)" >&2; return 1; }
+    printf 'basic_auth_users:\n  %s: %s\n' "${PROMETHEUS_BASIC_AUTH%%:*}" "$hash" \
+      >"$dir/prometheus/web.yml"
+    web_config=(--web.config.file="$dir/prometheus/web.yml")
+  fi
   local attempt i
   for attempt in 1 2 3; do
     PROMETHEUS_PORT=$(_prom_free_port)
     prometheus --config.file="$dir/prometheus/prometheus.yml" \
-      --storage.tsdb.path="$dir/prometheus/data" \
+      --storage.tsdb.path="$dir/prometheus/data" "${web_config[@]}" \
       --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" >>"$dir/prometheus/prometheus.log" 2>&1 &
     PROMETHEUS_PID=$!
     PROMETHEUS_URL="http://127.0.0.1:$PROMETHEUS_PORT"
     for i in $(seq 300); do
-      curl -fsS -o /dev/null "$PROMETHEUS_URL/-/ready" 2>/dev/null && return 0
+      _prom_curl -o /dev/null "$PROMETHEUS_URL/-/ready" 2>/dev/null && return 0
       kill -0 "$PROMETHEUS_PID" 2>/dev/null || break
       sleep 0.2
     done
@@ -114,7 +135,7 @@ prometheus_stop() {
 
 # prometheus_query EXPR: the /api/v1/query answer (JSON) on stdout.
 prometheus_query() {
-  curl -fsS --max-time 5 "$PROMETHEUS_URL/api/v1/query" --data-urlencode "query=$1"
+  _prom_curl --max-time 5 "$PROMETHEUS_URL/api/v1/query" --data-urlencode "query=$1"
 }
 
 # prometheus_value EXPR: the first sample's value ("" when the vector is empty).
