@@ -14,13 +14,13 @@
 # (failureLimit+1)-th failing measurement, and measurements are `interval` apart. The first
 # measurement that can fail is the first one after Prometheus has scraped a bad sample (up to
 # one scrape interval after t0); the failureLimit more it needs follow at the interval. So
-#   lower bound  = failureLimit x interval                   (switch just before a measurement
-#                                                             that already sees it)
-#   upper bound ~= (failureLimit+1) x interval + scrape interval   (switch just after one)
+#   lower bound         = failureLimit x interval        (switch just before a measurement
+#                                                          that already sees it)
+#   schedule worst case = (failureLimit+1) x interval + scrape interval   (just after one)
 # plus the reconcile and API round trips (the Failed run enqueues its Rollout at once), and the
-# measurement cadence stretches by each query's duration (the next is due an interval after
-# the last finished). A uniform switch time gives a mean near failureLimit x interval +
-# interval/2 + scrape/2.
+# measurement cadence stretches by each query's duration and requeue delay (the next is due an
+# interval after the last finished), so a loaded machine can exceed the schedule's worst case.
+# A uniform switch time gives a mean near failureLimit x interval + interval/2 + scrape/2.
 #
 # Usage: bench/analysis/rollback_latency.sh [BUILD_DIR]   (default build; needs bin/gantry)
 # Env: RUNS, INTERVAL (Go duration in whole seconds, e.g. 5s), FAILURE_LIMIT.
@@ -170,12 +170,28 @@ for round in $(seq 1 "$runs"); do
   fi
   t1=$(weight_zero_after "$t0")
   latency=$(python3 -c "print('%.2f' % ($t1 - $t0))")
-  failed=$(run_field "$run" '{.status.metricResults[0].failed}')
-  phase=$(run_field "$run" '{.status.phase}')
   latencies+=("$latency")
-  printf 'round %2d: %6ss  (run %s %s after %s failing measurements)\n' "$round" "$latency" \
-    "$run" "$phase" "$failed"
-  echo "{\"round\":$round,\"latency_seconds\":$latency,\"interval\":\"$interval\",\"failure_limit\":$failure_limit,\"run_phase\":\"$phase\",\"failed\":${failed:-0}}" >>"$out"
+  # Where the time went, from the run's status (whole seconds, so +-1s): the first failing
+  # measurement and the decision, after the switch; the mean gap between measurements.
+  k -n "$ns" get analysisruns.gantry.io "$run" -o json | python3 -c '
+import datetime, json, sys
+t0, latency, rnd, interval, limit = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+run = json.load(sys.stdin)
+ts = lambda s: datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+ms = run["status"]["metricResults"][0]["measurements"]
+starts = [ts(m["startedAt"]) for m in ms]
+gap = (starts[-1] - starts[0]) / (len(starts) - 1) if len(starts) > 1 else 0.0
+first = next(ts(m["startedAt"]) for m in ms if m["phase"] == "Failed") - t0
+ready = [c for c in run["status"].get("conditions", []) if c["type"] == "Ready"]
+decided = ts(ready[0]["lastTransitionTime"]) - t0 if ready else float("nan")
+failed = run["status"]["metricResults"][0].get("failed", 0)
+print("round %2d: %6.2fs  first failing measurement +%.0fs, run %s +%.0fs (%d failed), "
+      "measurements %.1fs apart" % (rnd, latency, first, run["status"]["phase"], decided, failed, gap))
+print(json.dumps({"round": rnd, "latency_seconds": latency, "interval": interval,
+                  "failure_limit": limit, "run_phase": run["status"]["phase"], "failed": failed,
+                  "first_failure_after_seconds": first, "decided_after_seconds": decided,
+                  "measurement_gap_seconds": gap}), file=sys.stderr)
+' "$t0" "$latency" "$round" "$interval" "$failure_limit" 2>>"$out"
   until_true 60 rollout_phase_is rb Degraded || fail "round $round: the Rollout is not Degraded"
 done
 
@@ -189,11 +205,14 @@ print('rounds:              %d' % len(xs))
 print('median:              %.2fs' % statistics.median(xs))
 print('worst:               %.2fs' % xs[-1])
 print('best:                %.2fs' % xs[0])
-print('lower bound:         %ds   = failureLimit x interval = %d x %ds' % (n * i, n, i))
-print('upper bound (sched): %ds  = (failureLimit+1) x interval + scrape = %d x %ds + %ds' % ((n + 1) * i + s, n + 1, i, s))
+print('lower bound:         %ds = failureLimit x interval = %d x %ds' % (n * i, n, i))
+print('  failures must exceed failureLimit: failureLimit+1 = %d failing measurements, an interval' % (n + 1))
+print('  apart; the first can come as soon as Prometheus has scraped a bad sample')
+print('schedule worst case: %ds = (failureLimit+1) x interval + scrape = %d x %ds + %ds' % ((n + 1) * i + s, n + 1, i, s))
+print('  the switch lands just after a measurement: one more interval to wait')
 print('expected mean:       %.1fs = failureLimit x interval + interval/2 + scrape/2' % (n * i + i / 2 + s / 2))
-print('(failureLimit+1 = %d failing measurements are needed; the first can be taken at once,' % (n + 1))
-print(' the other %d follow an interval apart; plus reconcile and API round trips)' % n)
+print('  beyond these: the query itself, the reconcile passes and API writes; each next')
+print('  measurement is due an interval after the last one finished, so delays add up')
 " | tee -a "$tmp/summary"
   echo "raw figures: $out"
 fi
