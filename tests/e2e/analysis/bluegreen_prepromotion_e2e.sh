@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 source tests/e2e/analysis/e2e_lib.sh
 
-abort_delay=2
+abort_delay=5
 exporter_start "$tmp" --service shop
 prometheus_start "$tmp" "127.0.0.1:$EXPORTER_PORT"
 e2e_start_operator
@@ -108,6 +108,8 @@ E2E_PIDS+=("$watcher")
 wait_rollout_phase shop Degraded 90
 rev3=$(rollout_field shop '{.status.currentPodHash}')
 [[ -n $rev3 && $rev3 != "$rev2" ]] || fail "no new revision: currentPodHash '$rev3'"
+[[ $(rs_replicas "$rev3") -ge 1 ]] ||
+  fail "the preview was scaled down at the abort, before abortScaleDownDelaySeconds"
 run2=$(analysis_runs shop | tail -1)
 [[ $run2 == *-pre=Failed ]] || fail "the pre-promotion run is '$run2', not Failed"
 [[ $(rollout_field shop '{.status.message}') == *"${run2%%=*}"*failed* ]] ||

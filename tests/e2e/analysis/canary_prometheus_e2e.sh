@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 source tests/e2e/analysis/e2e_lib.sh
 
-abort_delay=3
+abort_delay=5
 password=pw-$RANDOM$RANDOM
 export PROMETHEUS_BASIC_AUTH=gantry:$password
 credentials=$(printf %s "$PROMETHEUS_BASIC_AUTH" | base64 -w0)
@@ -106,7 +106,7 @@ spec:
           args:
           - {name: service, value: web}
           - {name: prometheus, value: "$PROMETHEUS_URL"}
-          - {name: count, value: "8"}
+          - {name: count, value: "10"}
 YAML
 wait_rollout_phase web Healthy 90 || e2e_finish
 
@@ -124,8 +124,8 @@ rev2=$(rollout_field web '{.status.stableRS}')
 run_a=$(analysis_runs web | tail -1)
 [[ $run_a == *=Successful ]] || fail "the analysis run is '$run_a', not Successful"
 run_a=${run_a%%=*}
-[[ $(run_field "$run_a" '{.status.metricResults[0].successful}') == 8 ]] ||
-  fail "run $run_a: $(run_field "$run_a" '{.status.metricResults[0].successful}') successful measurements, not 8"
+[[ $(run_field "$run_a" '{.status.metricResults[0].successful}') == 10 ]] ||
+  fail "run $run_a: $(run_field "$run_a" '{.status.metricResults[0].successful}') successful measurements, not 10"
 [[ $(run_field "$run_a" '{.spec.metrics[0].provider.prometheus.query}') == *'{{args.service}}'* ]] ||
   fail "run $run_a does not carry the template's query"
 [[ $(run_field "$run_a" '{.spec.args[?(@.name=="authorization")].valueFrom.secretKeyRef.name}') == prometheus-auth ]] ||
