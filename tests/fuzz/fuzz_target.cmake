@@ -34,6 +34,7 @@ function(gantry_fuzz_target name)
     gantry_test(${name}_replay LABEL unit SOURCES ${ARG_SOURCES} ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/replay_main.cc
                 DEPS ${ARG_DEPS})
     target_compile_definitions(${name}_replay PRIVATE
-      GANTRY_FUZZ_CORPUS="${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/${name}")
+      GANTRY_FUZZ_CORPUS="${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/${name}"
+      GANTRY_FUZZ_TARGET=${name})
   endif()
 endfunction()

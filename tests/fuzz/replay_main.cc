@@ -19,7 +19,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace {
 
-TEST(FuzzReplay, EveryCorpusInputRunsClean) {
+// Named for the target (GANTRY_FUZZ_TARGET, e.g. fuzz_webhook.ReplaysCorpus) so that ctest
+// tells the replays apart.
+TEST(GANTRY_FUZZ_TARGET, ReplaysCorpus) {
   const std::filesystem::path dir = GANTRY_FUZZ_CORPUS;
   ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir << " is missing";
   std::vector<std::filesystem::path> files;
