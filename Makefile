@@ -1,8 +1,9 @@
 # Thin entry points; the work is in hack/. See README.md.
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
+FUZZ_SECONDS ?= 30
 
-.PHONY: all build deps test test-unit demo cluster-up cluster-down clean
+.PHONY: all build deps test test-unit test-asan fuzz demo cluster-up cluster-down clean
 
 all: build
 
@@ -18,6 +19,14 @@ test:
 
 test-unit: build
 	cd $(BUILD_DIR) && ctest -L unit --output-on-failure
+
+# Unit and integration suites under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan).
+test-asan:
+	hack/test-asan
+
+# Every libFuzzer target for FUZZ_SECONDS each (clang build in build-fuzz).
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) hack/fuzz
 
 demo:
 	hack/demo
