@@ -6,6 +6,7 @@
 #include <string>
 
 #include "operator/analysis/prometheus_response.h"
+#include "operator/analysis/providers/http_metric_provider.h"
 #include "operator/common/duration.h"
 #include "operator/kube/encoding.h"
 
@@ -31,79 +32,61 @@ Result<std::chrono::milliseconds> TimeoutOf(const api::PrometheusMetric& p) {
   return *d;
 }
 
-class PrometheusProvider final : public MetricProvider {
+class PrometheusProvider final : public HttpMetricProvider {
  public:
-  PrometheusProvider(HttpClient& http, Clock& clock) : http_(http), clock_(clock) {}
+  PrometheusProvider(HttpClient& http, Clock& clock) : HttpMetricProvider(http, clock) {}
 
   std::string_view Type() const override { return "prometheus"; }
 
-  api::Measurement Run(const MeasurementRequest& request) override {
-    api::Measurement m;
-    m.started_at = clock_.Now();
-    const api::PrometheusMetric& p = *request.metric.provider.prometheus;
+ private:
+  Result<HttpCall> BuildCall(const api::Metric& metric) const override {
+    const api::PrometheusMetric& p = *metric.provider.prometheus;
     Result<std::chrono::milliseconds> timeout = TimeoutOf(p);
-    if (!timeout.ok()) {
-      FinishWithError(m, timeout.status().message(), clock_.Now());
-      return m;
-    }
-    std::string base = p.address;
-    while (!base.empty() && base.back() == '/') base.pop_back();
+    if (!timeout.ok()) return timeout.status();
     HttpCall call;
     call.method = "POST";
-    call.url = base + "/api/v1/query";
+    call.url = BaseOf(p) + "/api/v1/query";
     call.timeout = *timeout;
     call.insecure = p.insecure;
     for (const api::HttpHeader& h : p.headers) call.headers.emplace_back(h.key, h.value);
     call.headers.emplace_back("Accept", "application/json");
     call.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
     call.body = "query=" + kube::UrlEscape(p.query);
-    Result<HttpAnswer> answer = http_.Send(call);
+    return call;
+  }
+
+  Result<HttpAnswer> Exchange(HttpCall& call) override {
+    Result<HttpAnswer> answer = http().Send(call);
     if (answer.ok() && (answer->status == 405 || answer->status == 501)) {
+      // The query was form-encoded into the body; it moves into the URL.
+      const std::string query = call.body.substr(std::string_view("query=").size());
       call.method = "GET";
-      call.url = base + "/api/v1/query?query=" + kube::UrlEscape(p.query);
+      call.url += "?query=" + query;
       call.body.clear();
       call.headers.pop_back();  // no Content-Type without a body
-      answer = http_.Send(call);
+      answer = http().Send(call);
     }
-    if (!answer.ok()) {
-      FinishWithError(m, fmt::format("querying Prometheus: {}", answer.status().message()),
-                      clock_.Now());
-      return m;
-    }
+    if (!answer.ok()) return answer.status().WithContext("querying Prometheus");
+    return answer;
+  }
+
+  Result<Value> Interpret(const api::Metric&, const HttpCall& call,
+                          const HttpAnswer& answer) const override {
     // Prometheus answers errors (bad_data 400, timeout 503, ...) with a JSON body that says
     // more than the status line, so the body is parsed whatever the status.
-    Result<Value> result = ParsePrometheusResponse(answer->body);
-    if (!result.ok()) {
-      std::string message = answer->status >= 200 && answer->status < 300
-                                ? result.status().message()
-                                : fmt::format("HTTP {} from {}: {}", answer->status, call.url,
-                                              result.status().message());
-      FinishWithError(m, message, clock_.Now());
-      return m;
+    Result<Value> result = ParsePrometheusResponse(answer.body);
+    if (!result.ok() && (answer.status < 200 || answer.status >= 300)) {
+      return Status(result.status().code(), fmt::format("HTTP {} from {}: {}", answer.status,
+                                                        call.url, result.status().message()));
     }
-    FinishWithValue(m, request.conditions, *result, clock_.Now());
-    return m;
+    return result;
   }
 
-  api::Measurement Resume(const MeasurementRequest& request,
-                          api::Measurement measurement) override {
-    // Queries finish within Run; a Running measurement can only come from an interrupted pass
-    // of an older version: measure again.
-    (void)measurement;
-    return Run(request);
+  static std::string BaseOf(const api::PrometheusMetric& p) {
+    std::string base = p.address;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    return base;
   }
-
-  api::Measurement Terminate(const MeasurementRequest&, api::Measurement measurement) override {
-    measurement.phase = api::AnalysisPhase::kSuccessful;
-    measurement.message = "Metric Terminated";
-    measurement.finished_at = clock_.Now();
-    measurement.resume_at.reset();
-    return measurement;
-  }
-
- private:
-  HttpClient& http_;
-  Clock& clock_;
 };
 
 }  // namespace

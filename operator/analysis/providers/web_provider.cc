@@ -8,33 +8,29 @@
 #include <string>
 
 #include "operator/analysis/json_path.h"
+#include "operator/analysis/providers/http_metric_provider.h"
 
 namespace gantry::analysis {
 namespace {
 
-class WebProvider final : public MetricProvider {
+class WebProvider final : public HttpMetricProvider {
  public:
-  WebProvider(HttpClient& http, Clock& clock) : http_(http), clock_(clock) {}
+  WebProvider(HttpClient& http, Clock& clock) : HttpMetricProvider(http, clock) {}
 
   std::string_view Type() const override { return "web"; }
 
-  api::Measurement Run(const MeasurementRequest& request) override {
-    api::Measurement m;
-    m.started_at = clock_.Now();
-    const api::WebMetric& w = *request.metric.provider.web;
+ private:
+  Result<HttpCall> BuildCall(const api::Metric& metric) const override {
+    const api::WebMetric& w = *metric.provider.web;
     HttpCall call;
     call.method = w.method.empty() ? "GET" : w.method;
     if (call.method != "GET" && call.method != "POST" && call.method != "PUT") {
-      FinishWithError(
-          m, fmt::format("provider.web.method \"{}\" is not GET, POST or PUT", call.method),
-          clock_.Now());
-      return m;
+      return InvalidArgument(
+          fmt::format("provider.web.method \"{}\" is not GET, POST or PUT", call.method));
     }
     if (w.timeout_seconds <= 0) {
-      FinishWithError(
-          m, fmt::format("provider.web.timeoutSeconds {} is not positive", w.timeout_seconds),
-          clock_.Now());
-      return m;
+      return InvalidArgument(
+          fmt::format("provider.web.timeoutSeconds {} is not positive", w.timeout_seconds));
     }
     call.url = w.url;
     call.timeout = std::chrono::seconds(w.timeout_seconds);
@@ -48,65 +44,32 @@ class WebProvider final : public MetricProvider {
     if (!call.body.empty() && !has_content_type) {
       call.headers.emplace_back("Content-Type", "application/json");
     }
-    Result<HttpAnswer> answer = http_.Send(call);
-    if (!answer.ok()) {
-      FinishWithError(m, answer.status().message(), clock_.Now());
-      return m;
-    }
-    if (answer->status < 200 || answer->status > 299) {
-      FinishWithError(m,
-                      fmt::format("{} {}: HTTP {}: {}", call.method, call.url, answer->status,
-                                  QuoteText(answer->body, kWebBodySnippetLength)),
-                      clock_.Now());
-      return m;
+    return call;
+  }
+
+  Result<Value> Interpret(const api::Metric& metric, const HttpCall& call,
+                          const HttpAnswer& answer) const override {
+    if (answer.status < 200 || answer.status > 299) {
+      return Internal(fmt::format("{} {}: HTTP {}: {}", call.method, call.url, answer.status,
+                                  QuoteText(answer.body, kWebBodySnippetLength)));
     }
     Value document;
     try {
-      document = Value::parse(answer->body);
+      document = Value::parse(answer.body);
     } catch (const std::exception& e) {
-      FinishWithError(
-          m,
-          fmt::format("{} {}: the answer is not JSON ({}); it begins {}", call.method, call.url,
-                      e.what(), QuoteText(answer->body, kWebBodySnippetLength)),
-          clock_.Now());
-      return m;
+      return Internal(fmt::format("{} {}: the answer is not JSON ({}); it begins {}", call.method,
+                                  call.url, e.what(),
+                                  QuoteText(answer.body, kWebBodySnippetLength)));
     }
     if (NestsDeeperThan(document, kMaxValueDepth)) {
-      FinishWithError(m,
-                      fmt::format("{} {}: the answer nests deeper than {} levels", call.method,
-                                  call.url, kMaxValueDepth),
-                      clock_.Now());
-      return m;
+      return Internal(fmt::format("{} {}: the answer nests deeper than {} levels", call.method,
+                                  call.url, kMaxValueDepth));
     }
-    Value result = std::move(document);
-    if (!w.json_path.empty()) {
-      Result<Value> selected = EvaluateJsonPath(w.json_path, result);
-      if (!selected.ok()) {
-        FinishWithError(m, selected.status().message(), clock_.Now());
-        return m;
-      }
-      result = std::move(selected).value();
-    }
-    FinishWithValue(m, request.conditions, result, clock_.Now());
-    return m;
+    const std::string& json_path = metric.provider.web->json_path;
+    if (json_path.empty()) return document;
+    return EvaluateJsonPath(json_path, document);
   }
 
-  api::Measurement Resume(const MeasurementRequest& request,
-                          api::Measurement measurement) override {
-    // Requests finish within Run; see PrometheusProvider::Resume.
-    (void)measurement;
-    return Run(request);
-  }
-
-  api::Measurement Terminate(const MeasurementRequest&, api::Measurement measurement) override {
-    measurement.phase = api::AnalysisPhase::kSuccessful;
-    measurement.message = "Metric Terminated";
-    measurement.finished_at = clock_.Now();
-    measurement.resume_at.reset();
-    return measurement;
-  }
-
- private:
   static bool CaseInsensitiveEqual(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i) {
@@ -117,9 +80,6 @@ class WebProvider final : public MetricProvider {
     }
     return true;
   }
-
-  HttpClient& http_;
-  Clock& clock_;
 };
 
 }  // namespace

@@ -18,6 +18,7 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::Pair;
 
 // Answers calls from a script, remembering them.
@@ -216,6 +217,79 @@ TEST_F(ProviderTest, WebErrorsSayWhatCameBack) {
   m = provider->Run(Request());
   EXPECT_EQ(m.phase, api::AnalysisPhase::kError);
   EXPECT_THAT(m.message, HasSubstr("provider.web.method \"DELETE\""));
+}
+
+// The Prometheus and web providers share one measurement flow (HttpMetricProvider): what each
+// adds to a transport error, and how Resume and Terminate treat a measurement.
+TEST_F(ProviderTest, HttpProvidersShareTheMeasurementFlow) {
+  metric_.provider.prometheus = api::PrometheusMetric{};
+  metric_.provider.prometheus->address = "http://prom:9090";
+  metric_.provider.prometheus->query = "up";
+  Conditions("result[0] == 1");
+  auto prometheus = NewPrometheusProvider(http_, clock_);
+
+  http_.answers.push_back(Unavailable("POST http://prom:9090/api/v1/query: connection refused"));
+  api::Measurement m = prometheus->Run(Request());
+  EXPECT_EQ(m.phase, api::AnalysisPhase::kError);
+  EXPECT_EQ(m.message,
+            "querying Prometheus: POST http://prom:9090/api/v1/query: connection refused");
+  EXPECT_EQ(m.started_at, clock_.Now());
+  EXPECT_EQ(m.finished_at, clock_.Now());
+
+  // The GET fallback's failure is reported the same way, naming what was sent last.
+  http_.Answer(405, "");
+  http_.answers.push_back(Unavailable("GET http://prom:9090/api/v1/query?query=up: reset"));
+  m = prometheus->Run(Request());
+  EXPECT_EQ(m.message, "querying Prometheus: GET http://prom:9090/api/v1/query?query=up: reset");
+  ASSERT_GE(http_.calls.size(), 2u);
+  EXPECT_THAT(http_.calls.back().headers, Not(Contains(Pair("Content-Type", ::testing::_))));
+
+  // A body that is not a Prometheus answer: quoted with the status only when that is not 2xx.
+  http_.Answer(502, "bad gateway");
+  m = prometheus->Run(Request());
+  EXPECT_THAT(m.message, ::testing::StartsWith("HTTP 502 from http://prom:9090/api/v1/query: "));
+  http_.Answer(200, "bad gateway");
+  m = prometheus->Run(Request());
+  EXPECT_EQ(m.phase, api::AnalysisPhase::kError);
+  EXPECT_THAT(m.message, Not(HasSubstr("HTTP 200")));
+
+  // Resume measures again; Terminate releases nothing and counts as Successful.
+  api::Measurement running;
+  running.phase = api::AnalysisPhase::kRunning;
+  running.started_at = clock_.Now();
+  running.resume_at = clock_.Now();
+  const size_t calls = http_.calls.size();
+  clock_.Advance(std::chrono::seconds(3));
+  http_.Answer(200, std::string(kVector));  // 0.97, not 1
+  m = prometheus->Resume(Request(), running);
+  EXPECT_EQ(http_.calls.size(), calls + 1);
+  EXPECT_EQ(m.phase, api::AnalysisPhase::kFailed) << m.message;
+  EXPECT_EQ(m.started_at, clock_.Now());
+  EXPECT_FALSE(m.resume_at.has_value());
+  m = prometheus->Terminate(Request(), running);
+  EXPECT_EQ(http_.calls.size(), calls + 1);
+  EXPECT_EQ(m.phase, api::AnalysisPhase::kSuccessful);
+  EXPECT_EQ(m.message, "Metric Terminated");
+  EXPECT_EQ(m.finished_at, clock_.Now());
+  EXPECT_FALSE(m.resume_at.has_value());
+
+  // The web provider passes the client's error on as it is.
+  metric_.provider.prometheus.reset();
+  metric_.provider.web = api::WebMetric{};
+  metric_.provider.web->url = "http://svc/health";
+  auto web = NewWebProvider(http_, clock_);
+  http_.answers.push_back(Unavailable("GET http://svc/health: connection refused"));
+  m = web->Run(Request());
+  EXPECT_EQ(m.phase, api::AnalysisPhase::kError);
+  EXPECT_EQ(m.message, "GET http://svc/health: connection refused");
+  m = web->Terminate(Request(), running);
+  EXPECT_EQ(m.phase, api::AnalysisPhase::kSuccessful);
+  EXPECT_EQ(m.message, "Metric Terminated");
+  http_.Answer(200, R"({"ok":true})");
+  Conditions("result.ok");
+  m = web->Resume(Request(), running);
+  EXPECT_EQ(m.phase, api::AnalysisPhase::kSuccessful) << m.message;
+  EXPECT_EQ(m.started_at, clock_.Now());
 }
 
 TEST(SplitUrlTest, OriginAndTarget) {
