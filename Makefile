@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 FUZZ_SECONDS ?= 30
 
-.PHONY: all build deps test test-unit test-asan fuzz demo cluster-up cluster-down clean
+.PHONY: all build deps test test-unit test-asan fuzz demo cluster-up cluster-down clean bench bench-smoke
 
 all: build
 
@@ -30,6 +30,15 @@ fuzz:
 
 demo:
 	hack/demo
+
+# Gantry beside its peers on the control plane (bench/README.md); writes bench/results/latest.json.
+# GANTRY_CLUSTER_DIR picks a private control plane.
+bench: build
+	GANTRY_BENCH_BUILD_DIR=$(BUILD_DIR) python3 bench/run.py
+
+# The same at tiny sizes, peers only if already built (also run by make test as bench_smoke).
+bench-smoke: build
+	GANTRY_BENCH_BUILD_DIR=$(BUILD_DIR) python3 bench/run.py --smoke
 
 cluster-up:
 	hack/cluster up

@@ -13,12 +13,14 @@ Exit status: 0 when every scenario ran for every available system, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import importlib
 import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -115,8 +117,7 @@ def plan(sizes):
     ]
     for n in sizes.noop_objects:
         steps.append((f"noop_resync_{n}", "gitops", f"no-op resync of {n} managed objects",
-                      lambda c, s, r, n=n: gitops.noop_resync(
-                          c, s, n, _median(r, "sync_apps", s.name, "idle_rss_mib"))))
+                      lambda c, s, r, n=n: gitops.noop_resync(c, s, n)))
     steps += [
         ("abort_on_metric", "rollouts", "canary abort on a failing web metric",
          lambda c, s, r: rollouts.abort_on_metric(c, s)),
@@ -255,8 +256,21 @@ def main() -> int:
     ap.add_argument("--out", help="JSON results file")
     ap.add_argument("--only", help="comma-separated scenario keys (default: all)")
     ap.add_argument("--systems", help="comma-separated system names (default: all)")
+    ap.add_argument("--set", action="append", default=[], metavar="SIZE=VALUE",
+                    help="override one size (bench/lib/context.py Sizes), e.g. --set apps=50")
     args = ap.parse_args()
-    sizes = SMOKE if args.smoke else FULL
+    sizes = dataclasses.replace(SMOKE if args.smoke else FULL)
+    for kv in args.set:
+        key, _, value = kv.partition("=")
+        if not hasattr(sizes, key):
+            ap.error(f"--set {kv}: no size named {key!r}")
+        current = getattr(sizes, key)
+        if isinstance(current, list):
+            setattr(sizes, key, [int(v) for v in value.split(",")])
+        elif isinstance(current, bool):
+            setattr(sizes, key, value.lower() in ("1", "true", "yes"))
+        else:
+            setattr(sizes, key, type(current)(value))
     build_dir = os.environ.get("GANTRY_BENCH_BUILD_DIR") or os.path.join(REPO, "build")
     if not args.out:
         args.out = (os.path.join(build_dir, "bench-results", "smoke.json") if args.smoke
@@ -303,6 +317,10 @@ def main() -> int:
             label = "peer " if name != "gantry" else ""
             print(f"{label}{name}: {entry['reason']}", flush=True)
 
+    # A TERM (ctest's timeout, kill) cleans up like ^C: systems stopped, namespaces deleted.
+    def terminate(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, terminate)
     workdir = tempfile.mkdtemp(prefix="gantry-bench-")
     git = GitServer(workdir)
     web = WebMetric()
@@ -326,9 +344,6 @@ def main() -> int:
             gantry = next((s for s in systems if s.name == "gantry"), None)
             kube_bench = os.path.join(os.path.dirname(gantry.binary), "kube_bench") if gantry \
                 else os.path.join(build_dir, "bin", "kube_bench")
-            if not args.smoke and not os.access(kube_bench, os.X_OK):
-                subprocess.run(["cmake", "--build", build_dir, "--target", "kube_bench", "-j2"],
-                               capture_output=True)
             if os.access(kube_bench, os.X_OK):
                 try:
                     raw = limit.tight_loop(ctx, kube_bench, sizes.big_objects)

@@ -8,6 +8,7 @@ client: run heavy measurements on a private control plane (README).
 from __future__ import annotations
 
 import re
+import time
 
 _LINE = re.compile(r'^apiserver_request_total\{(.*)\} ([0-9.e+]+)$')
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -58,3 +59,31 @@ def diff(before: dict, after: dict, own_writes: int = 0) -> dict:
     r["total"] = max(0, r["total"] - own_writes)
     r["by_resource"] = dict(sorted(r["by_resource"].items(), key=lambda kv: -kv[1])[:25])
     return r
+
+
+def _managed_activity(snap: dict) -> float:
+    """Reads and writes (dry runs included) of managed objects themselves, not their status:
+    what a GitOps controller does while it syncs; controllers of the cluster (Deployment,
+    ReplicaSet) write status subresources or watch instead."""
+    total = 0.0
+    for labels, value in snap.items():
+        d = dict(labels)
+        if (d.get("resource") in MANAGED and not d.get("subresource") and
+                d.get("verb") in ("GET", "APPLY", "PATCH", "PUT", "POST")):
+            total += value
+    return total
+
+
+def wait_quiet(env, window: float = 1.0, timeout: float = 300) -> float:
+    """Waits until no request reads or writes a managed object for `window` seconds; returns
+    the time waited. CPU alone cannot tell: a controller held back by its client-side rate
+    limit is idle while it still has work queued."""
+    start = time.monotonic()
+    last = _managed_activity(snapshot(env))
+    while time.monotonic() - start < timeout:
+        time.sleep(window)
+        now = _managed_activity(snapshot(env))
+        if now == last:
+            break
+        last = now
+    return time.monotonic() - start

@@ -37,16 +37,19 @@ class Sizes:
     settle_s: float           # quiet time before an at-rest reading
     timeout_s: float          # for any one wait
     wait_clean: bool          # wait for the previous measurement's namespace to be deleted
+    quiet_timeout_s: float    # longest wait for the apiserver to see no managed-object traffic
 
 
 FULL = Sizes(apps=250, big_objects=1000, noop_objects=[1000, 10000], per_set=100,
              latency_apps=10, latency_samples=20, poll_interval_s=10, rounds=3,
              abort_samples=20, analysis_interval="1s", failure_limit=0, idle_rollouts=1000,
-             idle_window_s=60, settle_s=5, timeout_s=900, wait_clean=True)
+             idle_window_s=60, settle_s=5, timeout_s=900, wait_clean=True,
+             quiet_timeout_s=300)
 SMOKE = Sizes(apps=3, big_objects=12, noop_objects=[20], per_set=10, latency_apps=2,
               latency_samples=2, poll_interval_s=2, rounds=1, abort_samples=1,
-              analysis_interval="1s", failure_limit=0, idle_rollouts=3, idle_window_s=3,
-              settle_s=0.2, timeout_s=120, wait_clean=False)
+              analysis_interval="1s", failure_limit=0, idle_rollouts=3, idle_window_s=2,
+              settle_s=0.2, timeout_s=120, wait_clean=False,
+              quiet_timeout_s=0)
 
 
 def log(msg: str) -> None:
@@ -124,5 +127,5 @@ class Context:
     def settle(self, system: Controller) -> None:
         """Waits settle_s, then until the system's CPU use is quiet."""
         time.sleep(self.sizes.settle_s)
-        procstat.wait_quiet(system.pids, window=min(1.0, 2 * self.sizes.settle_s), timeout=60,
-                            min_wait=0.1)
+        procstat.wait_quiet(system.pids, window=min(1.0, 2 * self.sizes.settle_s),
+                            timeout=60, min_wait=0.1)

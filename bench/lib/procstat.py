@@ -6,7 +6,9 @@ between two reads simply stop counting.
 """
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import threading
 import time
 
@@ -90,3 +92,10 @@ def wait_quiet(pids_fn, window: float = 1.0, threshold: float = 0.02, timeout: f
             return time.monotonic() - start
         last = now
     return time.monotonic() - start
+
+
+def die_with_parent() -> None:
+    """preexec_fn for a system's processes: SIGTERM when the driver dies, however it dies (a
+    test harness's SIGKILL included), so no operator outlives its run."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -50,6 +50,8 @@ def _sync(ctx: Context, system: Controller, ns: str, paths: list[str], objects: 
 def _resync(ctx: Context, system: Controller, ns: str, out: dict, prefix: str = "") -> None:
     """One no-op resync of everything in ns: CPU, API requests, Git bytes."""
     pids = system.pids
+    # The sync's tail (Deployments the cluster rolls out, queued reconciles) ends first.
+    apimetrics.wait_quiet(ctx.env, timeout=ctx.sizes.quiet_timeout_s)
     procstat.wait_quiet(pids, timeout=60)
     cpu0 = procstat.cpu_seconds(pids())
     api0 = apimetrics.snapshot(ctx.env)
@@ -61,6 +63,7 @@ def _resync(ctx: Context, system: Controller, ns: str, out: dict, prefix: str = 
                        lambda: system.resync_pending(ctx.env, ns) == 0, period=0.1)
     handled = time.monotonic() - t0
     # Whatever the resync started (status writes, events) finishes before CPU is read.
+    apimetrics.wait_quiet(ctx.env, window=0.5, timeout=ctx.sizes.quiet_timeout_s)
     procstat.wait_quiet(pids, window=0.5, threshold=0.01, timeout=60, min_wait=0.2)
     cpu = procstat.cpu_seconds(pids()) - cpu0
     api = apimetrics.diff(api0, apimetrics.snapshot(ctx.env), own_writes=own)
@@ -105,22 +108,25 @@ def big_app(ctx: Context, system: Controller) -> dict:
     return out
 
 
-def noop_resync(ctx: Context, system: Controller, objects: int, idle_rss_mib: float | None
-                ) -> dict:
+def noop_resync(ctx: Context, system: Controller, objects: int) -> dict:
     """A no-op resync of `objects` managed objects (ConfigMaps, per_set per application), and
-    RSS per 1,000 watched objects (at rest, managing them, minus the idle RSS)."""
+    RSS per 1,000 watched objects (at rest, managing them, minus the same process's RSS before
+    it managed anything)."""
     per = ctx.sizes.per_set
     sets = max(1, objects // per)
     paths = [content.set_path(i) for i in range(sets)]
     out: dict = {}
     log(f"{system.name}: {sets} applications × {per} ConfigMaps, then no-op resyncs")
     with ctx.running(system, f"{system.name}-noop") as ns:
+        ctx.settle(system)
+        idle_rss_mib = procstat.rss_kib(system.pids()) / MIB
+        out["idle_rss_mib"] = [idle_rss_mib]
         _sync(ctx, system, ns, paths, sets * per, out)
+        apimetrics.wait_quiet(ctx.env, timeout=ctx.sizes.quiet_timeout_s)
         ctx.settle(system)
         rss = procstat.rss_kib(system.pids()) / MIB
         out["rss_at_rest_mib"] = [rss]
-        if idle_rss_mib is not None:
-            out["rss_mib_per_1000_objects"] = [(rss - idle_rss_mib) * 1000 / (sets * per)]
+        out["rss_mib_per_1000_objects"] = [(rss - idle_rss_mib) * 1000 / (sets * per)]
         for r in range(ctx.sizes.rounds):
             _resync(ctx, system, ns, out)
     return out
