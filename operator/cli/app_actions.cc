@@ -9,9 +9,6 @@
 
 #include "operator/api/application.h"
 #include "operator/api/conditions.h"
-#include "operator/api/git_repository.h"
-#include "operator/manifest/loader.h"
-#include "operator/reconcilers/application_apply.h"
 #include "operator/reconcilers/git_repository_reconciler.h"
 
 namespace gantry::cli {
@@ -19,6 +16,7 @@ namespace {
 
 const kube::GroupVersionKind kApplicationGvk{"gantry.io", "v1alpha1", "Application"};
 const kube::GroupVersionKind kGitRepositoryGvk{"gantry.io", "v1alpha1", "GitRepository"};
+const kube::GroupVersionKind kConfigMapGvk{"", "v1", "ConfigMap"};
 
 // Left-aligned columns separated by three spaces, as kubectl prints them.
 std::string Table(const std::vector<std::vector<std::string>>& rows) {
@@ -63,6 +61,17 @@ Result<api::Application> ReadApplication(kube::KubeClient& client, const std::st
     return object.status();
   }
   return api::Application::FromJson(*object);
+}
+
+// RFC 3339 with microseconds, so two requests within a second are still two requests.
+std::string RequestStamp(Clock& clock) {
+  const auto now = clock.Now();
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
+      1'000'000;
+  std::string stamp = FormatRfc3339(now);
+  stamp.insert(stamp.size() - 1, fmt::format(".{:06d}", micros));
+  return stamp;
 }
 
 kube::ObjectKey SourceKey(const api::Application& app) {
@@ -136,13 +145,7 @@ Result<std::string> RequestSync(kube::KubeClient& client, Clock& clock, const st
                                 const std::string& name) {
   auto app = ReadApplication(client, ns, name);
   if (!app.ok()) return app.status();
-  // Sub-second precision, so two requests within a second are still two requests.
-  const auto now = clock.Now();
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() %
-      1'000'000;
-  std::string stamp = FormatRfc3339(now);
-  stamp.insert(stamp.size() - 1, fmt::format(".{:06d}", micros));
+  const std::string stamp = RequestStamp(clock);
   kube::Object patch = {
       {"metadata",
        {{"annotations", {{std::string(reconcilers::kReconcileRequestedAtAnnotation), stamp}}}}}};
@@ -161,85 +164,49 @@ Result<std::string> RequestSync(kube::KubeClient& client, Clock& clock, const st
   return fmt::format("sync of Application {}/{} requested at {}", ns, name, stamp);
 }
 
-Result<AppDiff> DiffApplication(kube::KubeClient& client, git::GitSource& source,
-                                const std::string& ns, const std::string& name) {
+Result<AppDiff> DiffApplication(kube::KubeClient& client, Clock& clock,
+                                const std::function<void(std::chrono::milliseconds)>& sleep,
+                                const std::string& ns, const std::string& name,
+                                std::chrono::milliseconds timeout) {
   auto app = ReadApplication(client, ns, name);
   if (!app.ok()) return app.status();
-  const kube::ObjectKey source_key = SourceKey(*app);
-  auto repo_object =
-      client.Get(kube::ResourceRef{kGitRepositoryGvk, source_key.ns, source_key.name});
-  if (!repo_object.ok()) {
-    return repo_object.status().WithContext("GitRepository " + source_key.ToString());
+  const std::string stamp = RequestStamp(clock);
+  kube::Object patch = {
+      {"metadata",
+       {{"annotations", {{std::string(reconcilers::kDiffRequestedAtAnnotation), stamp}}}}}};
+  auto patched =
+      client.Patch(kube::ResourceRef{kApplicationGvk, ns, name}, kube::PatchType::kMerge, patch);
+  if (!patched.ok()) {
+    return patched.status().WithContext(
+        fmt::format("requesting a diff of Application {}/{}", ns, name));
   }
-  auto repo = api::GitRepository::FromJson(*repo_object);
-  if (!repo.ok()) return repo.status();
-  if (!repo->status.artifact) {
-    return Status(StatusCode::kUnavailable,
-                  fmt::format("GitRepository {} has no artifact yet", source_key.ToString()));
-  }
-  auto auth = reconcilers::ReadGitAuth(client, *repo);
-  if (!auth.ok()) return auth.status();
-  git::FetchRequest request;
-  request.name = source_key.ToString();
-  request.url = repo->spec.url;
-  request.ref = git::GitRef{repo->spec.ref.branch, repo->spec.ref.tag, repo->spec.ref.semver,
-                            repo->spec.ref.commit};
-  request.auth = std::move(*auth);
-  request.timeout = repo->spec.Timeout();
-  auto artifact = source.Fetch(request);
-  if (!artifact.ok()) return artifact.status().WithContext("fetching " + repo->spec.url);
-
-  auto loaded = manifest::LoadManifests(artifact->directory, app->spec.path);
-  if (!loaded.ok()) return loaded.status();
-  std::vector<manifest::Object> objects = std::move(loaded->objects);
-  auto is_namespaced = [&](const manifest::GroupKind& gk) {
-    for (const auto& o : objects) {
-      if (o.json.value("kind", "") == gk.kind) {
-        auto mapping = client.Mapping(
-            kube::GroupVersionKind::FromApiVersion(o.json.value("apiVersion", ""), gk.kind));
-        if (mapping.ok()) return mapping->namespaced;
+  const kube::ResourceRef answer{kConfigMapGvk, ns, reconcilers::DiffConfigMapName(name)};
+  const auto deadline = clock.Now() + timeout;
+  while (true) {
+    auto config_map = client.Get(answer);
+    if (!config_map.ok() && config_map.status().code() != StatusCode::kNotFound) {
+      return config_map.status().WithContext(
+          fmt::format("reading the diff of Application {}/{}", ns, name));
+    }
+    if (config_map.ok()) {
+      if (auto answered = reconcilers::ReadDiffAnswer(*config_map, stamp); answered) {
+        if (!answered->ok()) {
+          return InvalidArgument(fmt::format("the operator could not diff Application {}/{}: {}",
+                                             ns, name, answered->status().message()));
+        }
+        AppDiff diff = std::move(**answered);
+        diff.text = fmt::format("Application {}/{} at {}\n{}", ns, name, diff.revision, diff.text);
+        return diff;
       }
     }
-    return true;
-  };
-  GANTRY_RETURN_IF_ERROR(
-      manifest::ApplyTargetNamespace(objects, app->spec.target_namespace, is_namespaced));
-  auto desired = reconcilers::PrepareDesired(objects, *app);
-  if (!desired.ok()) return desired.status();
-
-  AppDiff diff;
-  diff.text = fmt::format("Application {}/{} at {}\n", ns, name, artifact->revision);
-  reconcilers::Applier applier(client);
-  const auto rules = reconcilers::IgnoreRules(*app);
-  std::set<std::string> ids;
-  for (const auto& d : *desired) {
-    ids.insert(d.id);
-    auto preview = applier.PreviewApply(d);
-    if (!preview.ok()) {
-      diff.changes = true;
-      diff.text += fmt::format("! {}: {}\n", kube::Describe(d.applied), preview.status().message());
-      continue;
-    }
-    if (!preview->changes) continue;
-    diff.changes = true;
-    diff.text += fmt::format("=== {} ({})\n", kube::Describe(d.applied),
-                             preview->live.is_null() ? "create" : "update");
-    for (const auto& line : reconcilers::DescribeChanges(preview->dry_run, preview->live, rules)) {
-      diff.text += "  " + line + "\n";
-    }
+    if (clock.Now() >= deadline) break;
+    sleep(std::chrono::milliseconds(250));
   }
-  if (app->spec.prune) {
-    for (const auto& entry : app->status.inventory) {
-      if (ids.contains(entry.id)) continue;
-      auto id = entry.Parse();
-      if (!id.ok()) continue;
-      diff.changes = true;
-      diff.text += fmt::format("=== {} {}/{} (prune)\n", id->kind, id->namespace_, id->name);
-    }
-  }
-  if (!diff.changes) diff.text += "no changes\n";
-  if (!diff.text.empty()) diff.text.pop_back();
-  return diff;
+  return Status(
+      StatusCode::kTimeout,
+      fmt::format("no answer from the operator to the diff of Application {}/{} within "
+                  "{}s: is gantry operator running and watching namespace {}?",
+                  ns, name, std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), ns));
 }
 
 }  // namespace gantry::cli

@@ -3,13 +3,14 @@
 // to print, or an error naming the Application.
 #pragma once
 
-#include <filesystem>
+#include <chrono>
+#include <functional>
 #include <string>
 
 #include "operator/common/clock.h"
 #include "operator/common/status.h"
-#include "operator/git/git_source.h"
 #include "operator/kube/kube_client.h"
+#include "operator/reconcilers/application_diff.h"
 
 namespace gantry::cli {
 
@@ -26,15 +27,20 @@ Result<std::string> DescribeApplication(kube::KubeClient& client, const std::str
 Result<std::string> RequestSync(kube::KubeClient& client, Clock& clock, const std::string& ns,
                                 const std::string& name);
 
-struct AppDiff {
-  std::string text;      // per object: a header line and one line per changed field
-  bool changes = false;  // anything would be written or pruned
-};
+using AppDiff = reconcilers::AppDiff;
 
-// What a sync would change: fetches the GitRepository's current artifact commit through
-// `source`, loads the Application's manifests, and compares a server-side dry run of each
-// object with the live one (Secret values masked); objects a sync would prune are listed.
-Result<AppDiff> DiffApplication(kube::KubeClient& client, git::GitSource& source,
-                                const std::string& ns, const std::string& name);
+// What a sync would change, as the operator sees it (operator/reconcilers/application_diff.h):
+// sets annotation gantry.io/diff-requested-at on the Application, then reads ConfigMap
+// gantry-diff-<name> until the operator has answered that request, calling `sleep` between
+// reads. The operator diffs its own artifact of the GitRepository's current revision (the CLI
+// needs no access to Git) with a server-side dry run per object (Secret values masked) and
+// lists what a sync would prune. The text starts with "Application <ns>/<name> at <revision>".
+// Errors: NotFound for the Application; Timeout when no answer came within `timeout` (the
+// operator is not running or does not watch the namespace); the operator's error (a manifest
+// that does not load, no artifact yet) as InvalidArgument.
+Result<AppDiff> DiffApplication(kube::KubeClient& client, Clock& clock,
+                                const std::function<void(std::chrono::milliseconds)>& sleep,
+                                const std::string& ns, const std::string& name,
+                                std::chrono::milliseconds timeout);
 
 }  // namespace gantry::cli

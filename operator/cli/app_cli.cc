@@ -1,18 +1,17 @@
 #include "operator/cli/app_cli.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "operator/cli/app_actions.h"
-#include "operator/git/libgit2_source.h"
 #include "operator/kube/rest_config.h"
 #include "operator/kube/rest_kube_client.h"
 
@@ -66,13 +65,6 @@ int Print(const Result<std::string>& r) {
   return 0;
 }
 
-std::filesystem::path CliGitCache() {
-  if (const char* dir = std::getenv("GANTRY_GIT_CACHE_DIR"); dir != nullptr && *dir != '\0') {
-    return std::filesystem::path(dir) / "cli";
-  }
-  return std::filesystem::temp_directory_path() / ("gantry-cli-git-" + std::to_string(::getuid()));
-}
-
 }  // namespace
 
 void AddAppCommands(CLI::App& app, int& exit_code) {
@@ -122,17 +114,26 @@ void AddAppCommands(CLI::App& app, int& exit_code) {
   });
 
   CLI::App* diff = group->add_subcommand(
-      "diff", "Show what a sync would change (server-side dry run; exit 1 if anything would)");
+      "diff",
+      "Show what a sync would change (exit 1 if anything would). The operator computes it from "
+      "the revision it already fetched, with a server-side dry run of every object (Secret "
+      "values masked), and answers in ConfigMap gantry-diff-NAME: the Git repository need not "
+      "be reachable from here, the operator must be running");
   common(diff);
   diff->add_option("NAME", o->name, "Application name")->required();
-  diff->callback([o, &exit_code] {
+  auto diff_timeout = std::make_shared<int>(60);
+  diff->add_option("--timeout", *diff_timeout, "Seconds to wait for the operator's answer")
+      ->capture_default_str();
+  diff->callback([o, diff_timeout, &exit_code] {
     auto c = Connect(*o);
     if (!c.ok()) {
       exit_code = Fail(c.status());
       return;
     }
-    auto source = git::NewLibgit2Source(CliGitCache(), RealClock());
-    auto result = DiffApplication(*c->client, *source, c->ns, o->name);
+    auto result = DiffApplication(
+        *c->client, RealClock(),
+        [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); }, c->ns, o->name,
+        std::chrono::seconds(*diff_timeout));
     if (!result.ok()) {
       exit_code = Fail(result.status());
       return;

@@ -73,6 +73,28 @@ Result<std::vector<DesiredObject>> PrepareDesired(const std::vector<manifest::Ob
   return out;
 }
 
+std::vector<std::string> OutOfScope(
+    const std::vector<DesiredObject>& desired, const std::string& scope,
+    const std::function<bool(const manifest::GroupKind&)>& is_namespaced) {
+  std::vector<std::string> problems;
+  if (scope.empty()) return problems;
+  for (const DesiredObject& d : desired) {
+    const manifest::GroupKind gk{d.ref.gvk.group, d.ref.gvk.kind};
+    if (!is_namespaced(gk)) {
+      problems.push_back(manifest::ObjectMessage(
+          d.source, fmt::format("{} is cluster-scoped, but this operator only writes in namespace "
+                                "{} (--namespace); nothing applied",
+                                gk.ToString(), scope)));
+    } else if (!d.ref.ns.empty() && d.ref.ns != scope) {
+      problems.push_back(manifest::ObjectMessage(
+          d.source, fmt::format("namespace {} is outside namespace {}, the only one this "
+                                "operator writes in (--namespace); nothing applied",
+                                d.ref.ns, scope)));
+    }
+  }
+  return problems;
+}
+
 bool WouldChange(const kube::Object& dry_run, const kube::Object& live) {
   if (live.is_null()) return true;
   return Comparable(dry_run) != Comparable(live);
@@ -127,15 +149,8 @@ std::string_view ApplyActionName(ApplyAction action) {
 }
 
 Result<ApplyPreview> Applier::PreviewApply(const DesiredObject& object) {
-  ApplyPreview preview;
-  auto live = client_.Get(object.ref);
-  if (live.ok()) {
-    preview.live = std::move(*live);
-  } else if (live.status().code() != StatusCode::kNotFound) {
-    return Status(live.status().code(),
-                  manifest::ObjectMessage(object.source,
-                                          "reading the live object: " + live.status().message()));
-  }
+  // The dry run first: when the operator's identity may not write the object (RBAC), the
+  // server's refusal of the write is the message the user needs, not that of the read.
   kube::ApplyOptions options;
   options.field_manager = std::string(kFieldManager);
   options.force = true;
@@ -146,6 +161,15 @@ Result<ApplyPreview> Applier::PreviewApply(const DesiredObject& object) {
              manifest::ObjectMessage(object.source, "dry-run failed: " + dry.status().message()));
     for (const auto& cause : dry.status().causes()) s.add_cause(cause);
     return s;
+  }
+  ApplyPreview preview;
+  auto live = client_.Get(object.ref);
+  if (live.ok()) {
+    preview.live = std::move(*live);
+  } else if (live.status().code() != StatusCode::kNotFound) {
+    return Status(live.status().code(),
+                  manifest::ObjectMessage(object.source,
+                                          "reading the live object: " + live.status().message()));
   }
   preview.dry_run = std::move(*dry);
   preview.changes = WouldChange(preview.dry_run, preview.live);

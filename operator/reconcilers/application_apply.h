@@ -11,6 +11,7 @@
 // Functions and a stateless Applier; safe from any thread as long as the KubeClient is.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "operator/kube/kube_client.h"
 #include "operator/manifest/normalize.h"
 #include "operator/manifest/object.h"
+#include "operator/manifest/object_id.h"
 
 namespace gantry::reconcilers {
 
@@ -47,6 +49,15 @@ std::vector<manifest::IgnoreDifference> IgnoreRules(const api::Application& app)
 // naming the object's origin for a malformed pointer or an object without identity.
 Result<std::vector<DesiredObject>> PrepareDesired(const std::vector<manifest::Object>& objects,
                                                   const api::Application& app);
+
+// The objects an operator restricted to namespace `scope` (its --namespace) must not write:
+// cluster-scoped ones, and namespaced ones in another namespace. Argo CD refuses the same in a
+// namespaced installation (no cluster resources, destinations in its namespace only); Gantry
+// refuses them while validating, so a commit with one applies nothing. One message per object,
+// naming its file, line and identity. Empty `scope` (every namespace watched): no restriction.
+std::vector<std::string> OutOfScope(
+    const std::vector<DesiredObject>& desired, const std::string& scope,
+    const std::function<bool(const manifest::GroupKind&)>& is_namespaced);
 
 // True when `dry_run` (the server's answer to a dry-run apply) differs from `live` in anything
 // but server-filled metadata and status, i.e. when applying would change the object.

@@ -92,12 +92,15 @@ Result<std::unique_ptr<SyncControllers>> SetUpSyncControllers(controller::Manage
           self->app_queue->Add(key);
         }
       }});
-  c->app_reconciler = std::make_unique<ApplicationReconciler>(
-      ApplicationReconcilerDeps{manager.client(), manager.clock(), c->artifacts, *c->metrics,
-                                &manager.events(), c->watcher.get()});
+  ApplicationReconcilerDeps app_deps{manager.client(), manager.clock(),   c->artifacts,
+                                     *c->metrics,      &manager.events(), c->watcher.get()};
+  app_deps.scope_namespace = manager.options().ns;
+  c->app_reconciler = std::make_unique<ApplicationReconciler>(std::move(app_deps));
   c->webhooks = std::make_unique<WebhookReceiver>(
-      manager.client(), *c->metrics,
-      [self](const kube::ObjectKey& repository) { self->git_queue->Add(repository); });
+      manager.client(), *c->metrics, [self, &manager](const kube::ObjectKey& repository) {
+        return manager.RequestReconcile(
+            *self->git_queue, kube::ResourceRef{kGitRepositoryGvk, repository.ns, repository.name});
+      });
 
   c->git_queue = &manager.AddController("gitrepository", *c->git_reconciler);
   c->app_queue = &manager.AddController("application", *c->app_reconciler);

@@ -13,6 +13,7 @@
 #include "operator/manifest/loader.h"
 #include "operator/manifest/order.h"
 #include "operator/reconcilers/application_apply.h"
+#include "operator/reconcilers/application_diff.h"
 #include "operator/reconcilers/application_prune.h"
 
 namespace gantry::reconcilers {
@@ -22,6 +23,7 @@ using controller::ReconcileResult;
 
 const kube::GroupVersionKind kApplicationGvk{"gantry.io", "v1alpha1", "Application"};
 const kube::GroupVersionKind kGitRepositoryGvk{"gantry.io", "v1alpha1", "GitRepository"};
+const kube::GroupVersionKind kConfigMapGvk{"", "v1", "ConfigMap"};
 
 api::HealthStatusCode ToApiHealth(manifest::Health h) {
   switch (h) {
@@ -166,11 +168,94 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
     if (Status s = write_status(); !s.ok()) return ReconcileResult::Error(s);
     return ReconcileResult::Stalled(valid.message());
   }
+  if (!deps_.scope_namespace.empty() && !app.spec.target_namespace.empty() &&
+      app.spec.target_namespace != deps_.scope_namespace) {
+    std::string message = fmt::format(
+        "spec.targetNamespace {} is outside namespace {}, the only one this operator writes in "
+        "(--namespace)",
+        app.spec.target_namespace, deps_.scope_namespace);
+    api::MarkStalled(app.status.conditions, generation, kReasonInvalidSpec, message, now);
+    if (ready_changed()) emit(true, kReasonInvalidSpec, message);
+    if (Status s = write_status(); !s.ok()) return ReconcileResult::Error(s);
+    return ReconcileResult::Stalled(message);
+  }
   if (deps_.watcher != nullptr) deps_.watcher->SetSelfHeal(key, app.spec.self_heal);
+
+  const kube::ObjectKey source_key{
+      app.spec.source_ref.namespace_.empty() ? key.ns : app.spec.source_ref.namespace_,
+      app.spec.source_ref.name};
+  // The source's artifact as fetched by this process, if it is the one the GitRepository's
+  // status names (nullopt: not yet); the GitRepository's read error (NotFound) otherwise.
+  auto current_artifact = [&]() -> Result<std::optional<git::Artifact>> {
+    auto source =
+        deps_.client.Get(kube::ResourceRef{kGitRepositoryGvk, source_key.ns, source_key.name});
+    if (!source.ok()) return source.status();
+    std::optional<git::Artifact> artifact = deps_.artifacts.Get(source_key);
+    std::string status_commit;
+    if (source->contains("status") && (*source)["status"].contains("artifact") &&
+        (*source)["status"]["artifact"].is_object()) {
+      status_commit = (*source)["status"]["artifact"].value("commit", "");
+    }
+    if (!artifact || (!status_commit.empty() && artifact->commit != status_commit)) {
+      return std::optional<git::Artifact>();
+    }
+    return artifact;
+  };
+
+  // `gantry app diff`: answered from this process's artifact, before anything is applied.
+  bool diff_answered = false;
+  if (auto it = app.metadata.annotations.find(std::string(kDiffRequestedAtAnnotation));
+      it != app.metadata.annotations.end() && !it->second.empty()) {
+    const std::string& stamp = it->second;
+    const kube::ResourceRef answer_ref{kConfigMapGvk, key.ns, DiffConfigMapName(key.name)};
+    auto answered = deps_.client.Get(answer_ref);
+    if (!answered.ok() || !ReadDiffAnswer(*answered, stamp).has_value()) {
+      Result<AppDiff> diff = Status(StatusCode::kUnavailable, "");
+      auto artifact = current_artifact();
+      if (!artifact.ok()) {
+        diff = artifact.status().WithContext("GitRepository " + source_key.ToString());
+      } else if (!artifact->has_value()) {
+        diff = Status(StatusCode::kUnavailable,
+                      fmt::format("GitRepository {} has no artifact in the operator yet",
+                                  source_key.ToString()));
+      } else {
+        diff = DiffDesiredState(deps_.client, app, **artifact);
+      }
+      kube::ApplyOptions options;
+      options.field_manager = std::string(kFieldManager);
+      options.force = true;
+      const std::string uid = object["metadata"].value("uid", "");
+      auto written = deps_.client.Apply(DiffConfigMap(app, uid, stamp, diff), options);
+      if (!written.ok()) {
+        emit(true, "DiffFailed",
+             fmt::format("writing ConfigMap {}/{}: {}", key.ns, answer_ref.name,
+                         written.status().message()));
+      } else {
+        diff_answered = true;
+        emit(false, "DiffComputed",
+             fmt::format("diff requested at {} written to ConfigMap {}", stamp, answer_ref.name));
+      }
+    }
+  }
 
   if (app.spec.suspend) {
     if (Status s = write_status(); !s.ok()) return ReconcileResult::Error(s);
     return ReconcileResult::Done();
+  }
+  if (diff_answered) {
+    // A diff must not sync: when this pass was for the diff only (nothing new since the last
+    // successful sync), stop here.
+    const api::Condition* ready = api::FindCondition(before.conditions, api::kConditionReady);
+    auto artifact = current_artifact();
+    const bool up_to_date =
+        ready != nullptr && ready->status == api::kConditionTrue &&
+        ready->observed_generation == generation && before.observed_generation == generation &&
+        before.last_handled_reconcile_at == app.status.last_handled_reconcile_at && artifact.ok() &&
+        artifact->has_value() && (*artifact)->revision == before.last_applied_revision;
+    if (up_to_date) {
+      if (Status s = write_status(); !s.ok()) return ReconcileResult::Error(s);
+      return ReconcileResult::Done(app.spec.Interval());
+    }
   }
 
   // 2. dependsOn.
@@ -197,24 +282,15 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
   }
 
   // 3. The source's artifact.
-  const kube::ObjectKey source_key{
-      app.spec.source_ref.namespace_.empty() ? key.ns : app.spec.source_ref.namespace_,
-      app.spec.source_ref.name};
-  auto source =
-      deps_.client.Get(kube::ResourceRef{kGitRepositoryGvk, source_key.ns, source_key.name});
-  if (!source.ok()) {
-    if (source.status().code() != StatusCode::kNotFound)
-      return ReconcileResult::Error(source.status());
+  auto source_artifact = current_artifact();
+  if (!source_artifact.ok()) {
+    if (source_artifact.status().code() != StatusCode::kNotFound)
+      return ReconcileResult::Error(source_artifact.status());
     return fail(kReasonArtifactNotReady,
                 fmt::format("GitRepository {} does not exist", source_key.ToString()));
   }
-  std::optional<git::Artifact> artifact = deps_.artifacts.Get(source_key);
-  std::string status_commit;
-  if (source->contains("status") && (*source)["status"].contains("artifact") &&
-      (*source)["status"]["artifact"].is_object()) {
-    status_commit = (*source)["status"]["artifact"].value("commit", "");
-  }
-  if (!artifact || (!status_commit.empty() && artifact->commit != status_commit)) {
+  const std::optional<git::Artifact>& artifact = *source_artifact;
+  if (!artifact) {
     std::string message =
         fmt::format("waiting for an artifact of GitRepository {}", source_key.ToString());
     api::MarkReconciling(app.status.conditions, generation, kReasonArtifactNotReady, message, now);
@@ -272,7 +348,12 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
                      return manifest::AppliesBefore(a.source.json, b.source.json);
                    });
 
-  // 5. Validate: dry-run everything that can be dry-run now.
+  // 5. Validate: the operator's namespace restriction, then a dry run of everything that can be
+  // dry-run now.
+  if (auto outside = OutOfScope(desired, deps_.scope_namespace, is_namespaced); !outside.empty()) {
+    return fail(kReasonValidationFailed,
+                fmt::format("revision {}: nothing applied: {}", revision, JoinLines(outside)));
+  }
   std::set<std::string> new_namespaces;  // Namespaces in the commit that do not exist yet
   for (const auto& d : desired) {
     if (d.ref.gvk.group.empty() && d.ref.gvk.kind == "Namespace") {
@@ -422,17 +503,35 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
     for (const auto& d : desired) deps_.watcher->Watch(d.ref.gvk);
   }
   if (app.spec.wait && worst != manifest::Health::kHealthy) {
+    // The wait for health starts when a revision (or generation) is first applied; its start is
+    // the lastTransitionTime of Reconciling=True HealthCheckPending. Once timed out, Ready stays
+    // False HealthCheckFailed for that revision and generation until the objects are healthy:
+    // going back to pending would restart the timer and make Ready flip between the two.
+    const bool same_target =
+        before.last_applied_revision == revision && before.observed_generation == generation;
+    const api::Condition* ready_before =
+        api::FindCondition(before.conditions, api::kConditionReady);
     const api::Condition* reconciling =
-        api::FindCondition(app.status.conditions, api::kConditionReconciling);
-    api::Time since = now;
-    if (reconciling != nullptr && reconciling->reason == kReasonHealthCheckPending &&
-        reconciling->last_transition_time) {
-      since = *reconciling->last_transition_time;
+        api::FindCondition(before.conditions, api::kConditionReconciling);
+    bool timed_out = false;
+    if (same_target && ready_before != nullptr && ready_before->status == api::kConditionFalse &&
+        ready_before->reason == kReasonHealthCheckFailed) {
+      timed_out = true;
+    } else if (same_target && reconciling != nullptr &&
+               reconciling->reason == kReasonHealthCheckPending &&
+               reconciling->last_transition_time) {
+      timed_out = now - *reconciling->last_transition_time >= app.spec.Timeout();
+    } else {
+      // A new wait: MarkReconciling below stamps `now` as its start.
+      api::RemoveCondition(app.status.conditions, api::kConditionReconciling);
     }
-    if (now - since >= app.spec.Timeout()) {
-      return fail(kReasonHealthCheckFailed,
-                  fmt::format("revision {}: not healthy after {}: {}", revision,
-                              FormatDuration(app.spec.Timeout()), worst_message));
+    if (timed_out) {
+      std::string message = fmt::format("revision {}: not healthy after {}: {}", revision,
+                                        FormatDuration(app.spec.Timeout()), worst_message);
+      api::MarkFailed(app.status.conditions, generation, kReasonHealthCheckFailed, message, now);
+      if (ready_changed()) emit(true, kReasonHealthCheckFailed, message);
+      if (Status s = write_status(); !s.ok()) return ReconcileResult::Error(s);
+      return ReconcileResult::Waiting(deps_.poll_interval, message);
     }
     api::MarkReconciling(
         app.status.conditions, generation, kReasonHealthCheckPending,

@@ -3,23 +3,29 @@
 //
 // Desired state is the artifact's commit; actual state is the cluster; status.inventory is what
 // this Application applied last, so a restarted operator knows what it owns. One pass:
-//   1. read and validate the Application (invalid -> Stalled); suspended -> nothing;
+//   1. read and validate the Application (invalid, or a targetNamespace outside the operator's
+//      --namespace -> Stalled); answer a `gantry app diff` request (application_diff.h);
+//      suspended -> nothing;
 //   2. dependsOn: every listed Application must be Ready at its generation (else Waiting);
 //   3. source: the GitRepository's artifact must be fetched by this process (else Waiting; the
 //      GitRepository reconciler enqueues us when it arrives);
 //   4. load every manifest (all or nothing: file:line errors), apply targetNamespace, add
 //      ownership labels, drop ignoreDifferences fields;
-//   5. validate all: a server-side dry run of every object. Objects whose kind comes from a CRD
-//      in the same commit, or whose Namespace is in it, cannot be dry-run before those exist:
-//      they are dry-run after the Namespaces and CRDs are applied (if a CRD is not served yet,
-//      the pass waits and the next pass validates everything). Any failure: nothing (more) is
-//      applied, Ready=False names the file, object and the server's message;
+//   5. validate all: in an operator restricted to one namespace, no object may be cluster-scoped
+//      or in another namespace; then a server-side dry run of every object. Objects whose kind
+//      comes from a CRD in the same commit, or whose Namespace is in it, cannot be dry-run before
+//      those exist: they are dry-run after the Namespaces and CRDs are applied (if a CRD is not
+//      served yet, the pass waits and the next pass validates everything). Any failure: nothing
+//      (more) is applied, Ready=False names the file, object and the server's message;
 //   6. apply in order (definitions, then sync waves, then kind order) with server-side apply,
 //      field manager gantry, force; an object whose dry run equals the live object is not
 //      written;
 //   7. prune (spec.prune) the previous inventory's objects that left Git, in reverse order;
-//   8. health of every object; with spec.wait, Ready only when all are Healthy (Waiting until
-//      spec.timeout, then Ready=False HealthCheckFailed);
+//   8. health of every object; with spec.wait, Ready only when all are Healthy: until
+//      spec.timeout after the revision was applied, Ready=Unknown (Reconciling reason
+//      HealthCheckPending); after it, Ready=False HealthCheckFailed naming the unhealthy object,
+//      which stays so (the timer does not restart) until the objects are healthy or a new
+//      revision or generation restarts the wait; both look again every poll_interval;
 //   9. status (revisions, sync, health, inventory, resources, conditions), Events, metrics;
 //      the watch behind selfHeal is extended to the inventory's kinds.
 //
@@ -61,6 +67,9 @@ struct ApplicationReconcilerDeps {
   ManagedObjectWatcher* watcher;  // may be null: no self-heal watch
   // How often a pass that waits for something (dependencies, health, a new CRD) looks again.
   std::chrono::milliseconds poll_interval{std::chrono::seconds(5)};
+  // The operator's --namespace: the only namespace Applications may write in (cluster-scoped
+  // objects and other namespaces are refused while validating). Empty: every namespace.
+  std::string scope_namespace;
 };
 
 class ApplicationReconciler final : public controller::Reconciler {

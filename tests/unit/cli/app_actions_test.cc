@@ -8,6 +8,7 @@
 
 #include "operator/kube/encoding.h"
 #include "operator/kube/fake_kube_client.h"
+#include "operator/reconcilers/application_reconciler.h"
 
 namespace gantry::cli {
 namespace {
@@ -18,25 +19,6 @@ using ::testing::Not;
 
 const kube::GroupVersionKind kAppGvk{"gantry.io", "v1alpha1", "Application"};
 const kube::GroupVersionKind kRepoGvk{"gantry.io", "v1alpha1", "GitRepository"};
-
-// Serves one directory as every commit.
-class DirectorySource final : public git::GitSource {
- public:
-  explicit DirectorySource(fs::path dir) : dir_(std::move(dir)) {}
-  Result<git::Artifact> Fetch(const git::FetchRequest& request) override {
-    last = request;
-    git::Artifact a;
-    a.commit = std::string(40, 'c');
-    a.revision = "main@sha1:" + a.commit;
-    a.directory = dir_;
-    return a;
-  }
-  Status Gc(const std::vector<git::RepositoryKey>&) override { return Status(); }
-  git::FetchRequest last;
-
- private:
-  fs::path dir_;
-};
 
 class AppActionsTest : public ::testing::Test {
  protected:
@@ -110,7 +92,7 @@ TEST_F(AppActionsTest, SyncAnnotatesApplicationAndSource) {
   EXPECT_EQ(repo["metadata"]["annotations"]["gantry.io/reconcile-requested-at"], stamp);
 }
 
-TEST_F(AppActionsTest, DiffShowsChangesMasksSecretsAndListsPrunes) {
+TEST_F(AppActionsTest, DiffIsAnsweredByTheOperatorFromItsArtifact) {
   fs::path dir = fs::path(::testing::TempDir()) / ("app-diff-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::ofstream(dir / "cm.yaml") << "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n"
@@ -124,24 +106,81 @@ TEST_F(AppActionsTest, DiffShowsChangesMasksSecretsAndListsPrunes) {
                            {"metadata", {{"name", "settings"}, {"namespace", "ns"}}},
                            {"data", {{"color", "red"}}}})
                   .ok());
+  // The operator's view: the artifact it fetched (the Git URL is never contacted here).
+  const std::string commit(40, 'c');
   kube::Object repo = *client_.Get({kRepoGvk, "ns", "repo"});
-  repo["status"]["artifact"] = {{"commit", std::string(40, 'c')},
-                                {"revision", "main@sha1:" + std::string(40, 'c')}};
+  repo["status"]["artifact"] = {{"commit", commit}, {"revision", "main@sha1:" + commit}};
   ASSERT_TRUE(client_.UpdateStatus(repo).ok());
-  DirectorySource source(dir);
-  auto diff = DiffApplication(client_, source, "ns", "web");
+  reconcilers::ArtifactRegistry artifacts;
+  git::Artifact artifact;
+  artifact.commit = commit;
+  artifact.revision = "main@sha1:" + commit;
+  artifact.directory = dir;
+  artifacts.Put({"ns", "repo"}, artifact);
+  auto metrics = reconcilers::NewNullSyncMetrics();
+  reconcilers::ApplicationReconciler operator_pass(reconcilers::ApplicationReconcilerDeps{
+      client_, clock_, artifacts, *metrics, nullptr, nullptr});
+  // Mark the Application synced at that revision, so the pass answers the diff and syncs nothing.
+  kube::Object app = *client_.Get({kAppGvk, "ns", "web"});
+  app["status"]["lastAppliedRevision"] = "main@sha1:" + commit;
+  app["status"]["observedGeneration"] = app["metadata"]["generation"];
+  app["status"]["conditions"][0]["observedGeneration"] = app["metadata"]["generation"];
+  ASSERT_TRUE(client_.UpdateStatus(app).ok());
+
+  int sleeps = 0;
+  auto diff = DiffApplication(
+      client_, clock_,
+      [&](std::chrono::milliseconds d) {
+        clock_.Advance(d);
+        if (++sleeps == 2) (void)operator_pass.Reconcile({"ns", "web"});
+      },
+      "ns", "web", std::chrono::seconds(10));
   fs::remove_all(dir);
   ASSERT_TRUE(diff.ok()) << diff.status().ToString();
   EXPECT_TRUE(diff->changes);
+  EXPECT_THAT(diff->text, HasSubstr("Application ns/web at main@sha1:" + commit));
   EXPECT_THAT(diff->text, HasSubstr("ConfigMap ns/settings (update)"));
   EXPECT_THAT(diff->text, HasSubstr("/data/color: \"red\" -> \"blue\""));
   EXPECT_THAT(diff->text, HasSubstr("Secret ns/creds (create)"));
   EXPECT_THAT(diff->text, Not(HasSubstr("hunter2")));
   EXPECT_THAT(diff->text, Not(HasSubstr(kube::Base64Encode("hunter2"))));
   EXPECT_THAT(diff->text, HasSubstr("Deployment ns/old (prune)"));
-  EXPECT_EQ(source.last.url, "https://example.invalid/r.git");
-  // Nothing was written by the diff.
+  // Nothing but the answer was written.
   EXPECT_EQ((*client_.Get({{"", "v1", "ConfigMap"}, "ns", "settings"}))["data"]["color"], "red");
+  EXPECT_FALSE(client_.Get({{"", "v1", "Secret"}, "ns", "creds"}).ok());
+}
+
+TEST_F(AppActionsTest, DiffWithoutAnOperatorTimesOut) {
+  auto diff = DiffApplication(
+      client_, clock_, [&](std::chrono::milliseconds d) { clock_.Advance(d); }, "ns", "web",
+      std::chrono::seconds(3));
+  ASSERT_FALSE(diff.ok());
+  EXPECT_EQ(diff.status().code(), StatusCode::kTimeout);
+  EXPECT_THAT(diff.status().message(), HasSubstr("is gantry operator running"));
+  EXPECT_EQ(
+      DiffApplication(
+          client_, clock_, [](std::chrono::milliseconds) {}, "ns", "nope", std::chrono::seconds(1))
+          .status()
+          .code(),
+      StatusCode::kNotFound);
+}
+
+TEST_F(AppActionsTest, DiffReportsTheOperatorsError) {
+  reconcilers::ArtifactRegistry artifacts;  // the operator has fetched nothing yet
+  auto metrics = reconcilers::NewNullSyncMetrics();
+  reconcilers::ApplicationReconciler operator_pass(reconcilers::ApplicationReconcilerDeps{
+      client_, clock_, artifacts, *metrics, nullptr, nullptr});
+  auto diff = DiffApplication(
+      client_, clock_,
+      [&](std::chrono::milliseconds d) {
+        clock_.Advance(d);
+        (void)operator_pass.Reconcile({"ns", "web"});
+      },
+      "ns", "web", std::chrono::seconds(10));
+  ASSERT_FALSE(diff.ok());
+  EXPECT_THAT(diff.status().message(),
+              HasSubstr("the operator could not diff Application ns/web: GitRepository ns/repo "
+                        "has no artifact in the operator yet"));
 }
 
 }  // namespace

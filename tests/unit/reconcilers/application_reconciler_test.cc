@@ -9,6 +9,7 @@
 
 #include "operator/kube/fake_event_recorder.h"
 #include "operator/kube/fake_kube_client.h"
+#include "operator/reconcilers/application_apply.h"
 
 namespace gantry::reconcilers {
 namespace {
@@ -371,6 +372,138 @@ TEST_F(ApplicationReconcilerTest, CrdAndItsObjectsInOneCommit) {
   EXPECT_TRUE(client_.Get({{"example.com", "v1", "Widget"}, "ns", "w"}).ok());
   EXPECT_TRUE(Exists(kConfigMapGvk, "plain"));
   EXPECT_EQ(App()["status"]["inventory"].size(), 3u);
+}
+
+TEST_F(ApplicationReconcilerTest, HealthCheckFailedStaysUntilHealthy) {
+  Commit("c1", {{"deploy.yaml",
+                 "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n"
+                 "  replicas: 2\n"}});
+  CreateApp({{"targetNamespace", "ns"}, {"wait", true}, {"timeout", "1m"}});
+  ASSERT_EQ(reconciler_.Reconcile(key_).kind(), Kind::kWaiting);
+  clock_.Advance(std::chrono::seconds(61));
+  ASSERT_EQ(reconciler_.Reconcile(key_).kind(), Kind::kWaiting);
+  auto failed_warnings = [&] {
+    int n = 0;
+    for (const auto& e : events_.Events()) n += e.reason == "HealthCheckFailed";
+    return n;
+  };
+  // Every later pass keeps the same reason (it used to alternate with HealthCheckPending, the
+  // timer restarting each time), names the unhealthy object, and emits no new Event.
+  for (int pass = 0; pass < 4; ++pass) {
+    SCOPED_TRACE(pass);
+    clock_.Advance(std::chrono::seconds(5));
+    auto result = reconciler_.Reconcile(key_);
+    EXPECT_EQ(result.kind(), Kind::kWaiting);
+    EXPECT_EQ(result.requeue_after(), Clock::Duration(std::chrono::seconds(5)));
+    kube::Object app = App();
+    EXPECT_EQ(Cond(app, "Ready")["status"], "False");
+    EXPECT_EQ(Cond(app, "Ready")["reason"], "HealthCheckFailed");
+    EXPECT_THAT(Cond(app, "Ready")["message"].get<std::string>(),
+                HasSubstr("not healthy after 1m0s: Deployment ns/web"));
+  }
+  EXPECT_EQ(failed_warnings(), 1);
+
+  // A new revision starts a new wait.
+  Commit("c2", {{"deploy.yaml",
+                 "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n"
+                 "  replicas: 3\n"}});
+  ASSERT_EQ(reconciler_.Reconcile(key_).kind(), Kind::kWaiting);
+  kube::Object app = App();
+  EXPECT_EQ(Cond(app, "Ready")["status"], "Unknown");
+  EXPECT_EQ(Cond(app, "Reconciling")["reason"], "HealthCheckPending");
+  clock_.Advance(std::chrono::seconds(30));
+  ASSERT_EQ(reconciler_.Reconcile(key_).kind(), Kind::kWaiting);
+  EXPECT_EQ(Cond(App(), "Reconciling")["reason"], "HealthCheckPending") << "timer not restarted";
+
+  // Healthy: Ready.
+  kube::Object d = *client_.Get({kDeploymentGvk, "ns", "web"});
+  d["status"] = {{"observedGeneration", d["metadata"]["generation"]},
+                 {"replicas", 3},
+                 {"updatedReplicas", 3},
+                 {"readyReplicas", 3},
+                 {"availableReplicas", 3}};
+  ASSERT_TRUE(client_.UpdateStatus(d).ok());
+  EXPECT_EQ(reconciler_.Reconcile(key_).kind(), Kind::kDone);
+  EXPECT_EQ(Cond(App(), "Ready")["status"], "True");
+}
+
+TEST_F(ApplicationReconcilerTest, NamespacedOperatorRefusesObjectsOutsideItsNamespace) {
+  ApplicationReconcilerDeps deps{client_, clock_, artifacts_, *metrics_, &events_, nullptr};
+  deps.scope_namespace = "ns";
+  ApplicationReconciler scoped(std::move(deps));
+  Commit("c1", {{"a.yaml", ConfigMap("a", "1")},
+                {"role.yaml",
+                 "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n"
+                 "  name: everything\nrules: []\n"},
+                {"other.yaml", ConfigMap("b", "1", "  namespace: other\n")}});
+  CreateApp({{"targetNamespace", "ns"}});
+  EXPECT_EQ(scoped.Reconcile(key_).kind(), Kind::kWaiting);
+  EXPECT_EQ(Writes(), 0);
+  EXPECT_FALSE(Exists(kConfigMapGvk, "a"));
+  const std::string message = Cond(App(), "Ready")["message"];
+  EXPECT_EQ(Cond(App(), "Ready")["reason"], "ValidationFailed");
+  EXPECT_THAT(message, HasSubstr("role.yaml:1: ClusterRole.rbac.authorization.k8s.io is "
+                                 "cluster-scoped, but this operator only writes in namespace ns"));
+  EXPECT_THAT(message, HasSubstr("(object ClusterRole everything)"));
+  EXPECT_THAT(message, HasSubstr("other.yaml:1: namespace other is outside namespace ns"));
+
+  // Without them the commit applies.
+  Commit("c2", {{"a.yaml", ConfigMap("a", "1")}});
+  EXPECT_EQ(scoped.Reconcile(key_).kind(), Kind::kDone);
+  EXPECT_TRUE(Exists(kConfigMapGvk, "a"));
+
+  // A targetNamespace outside the operator's namespace is a spec error.
+  kube::Object app = App();
+  app["spec"]["targetNamespace"] = "other";
+  ASSERT_TRUE(client_.Update(app).ok());
+  EXPECT_EQ(scoped.Reconcile(key_).kind(), Kind::kStalled);
+  EXPECT_EQ(Cond(App(), "Stalled")["reason"], "InvalidSpec");
+  EXPECT_THAT(Cond(App(), "Ready")["message"].get<std::string>(),
+              HasSubstr("spec.targetNamespace other is outside namespace ns"));
+}
+
+TEST_F(ApplicationReconcilerTest, DiffRequestIsAnsweredWithoutSyncing) {
+  Commit("c1", {{"cm.yaml", ConfigMap("settings", "one")}});
+  CreateApp({{"targetNamespace", "ns"}});
+  ASSERT_EQ(reconciler_.Reconcile(key_).kind(), Kind::kDone);
+  kube::Object cm = *client_.Get({kConfigMapGvk, "ns", "settings"});
+  cm["data"]["key"] = "edited";  // drift the next sync would revert
+  ASSERT_TRUE(client_.Update(cm).ok());
+
+  kube::Object app = App();
+  app["metadata"]["annotations"]["gantry.io/diff-requested-at"] = "t1";
+  ASSERT_TRUE(client_.Update(app).ok());
+  client_.ClearActions();
+  EXPECT_EQ(reconciler_.Reconcile(key_).kind(), Kind::kDone);
+  // Only the answer was written; the drift is still there.
+  EXPECT_EQ(Writes(), 1);
+  EXPECT_EQ((*client_.Get({kConfigMapGvk, "ns", "settings"}))["data"]["key"], "edited");
+  auto answer = client_.Get({kConfigMapGvk, "ns", "gantry-diff-app"});
+  ASSERT_TRUE(answer.ok());
+  EXPECT_EQ((*answer)["metadata"]["annotations"]["gantry.io/diff-requested-at"], "t1");
+  EXPECT_EQ((*answer)["metadata"]["ownerReferences"][0]["name"], "app");
+  EXPECT_EQ((*answer)["data"]["revision"], "main@sha1:c1");
+  EXPECT_EQ((*answer)["data"]["changes"], "true");
+  const std::string text = (*answer)["data"]["diff"];
+  EXPECT_THAT(text, HasSubstr("=== ConfigMap ns/settings (update)"));
+  EXPECT_THAT(text, HasSubstr("~ /data/key: \"edited\" -> \"one\""));
+
+  // The same request is not answered twice; a pass with nothing requested syncs as usual.
+  client_.ClearActions();
+  EXPECT_EQ(reconciler_.Reconcile(key_).kind(), Kind::kDone);
+  EXPECT_EQ((*client_.Get({kConfigMapGvk, "ns", "settings"}))["data"]["key"], "one");
+  EXPECT_EQ(Writes(), 1);
+}
+
+TEST(OutOfScopeTest, NoScopeRestrictsNothing) {
+  manifest::Object o;
+  o.json = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "x"}}}};
+  DesiredObject d{o, o.json, kube::ResourceRef{{"", "v1", "Namespace"}, "", "x"}, "_x__Namespace",
+                  "v1"};
+  auto cluster_scoped = [](const manifest::GroupKind&) { return false; };
+  EXPECT_TRUE(OutOfScope({d}, "", cluster_scoped).empty());
+  ASSERT_EQ(OutOfScope({d}, "ns", cluster_scoped).size(), 1u);
+  EXPECT_THAT(OutOfScope({d}, "ns", cluster_scoped)[0], HasSubstr("Namespace is cluster-scoped"));
 }
 
 TEST(ApplicationsUsingSourceTest, MatchesByNamespaceAndName) {
