@@ -353,7 +353,6 @@ TEST_F(SyncTest, BadCommitsLeaveTheClusterExactlyAsItWas) {
     std::map<std::string, std::string> files;
     std::string expect;
   };
-  const std::string forbidden = "kube-system";
   std::vector<Case> cases = {
       {"malformed YAML",
        {{"a.yaml", ConfigMapYaml("a", "changed")}, {"bad.yaml", "kind: [unclosed\n"}},
@@ -387,7 +386,199 @@ TEST_F(SyncTest, BadCommitsLeaveTheClusterExactlyAsItWas) {
     EXPECT_EQ(app["status"]["inventory"].size(), 1u);
     repo->Commit({{"bad.yaml", ""}, {"a.yaml", ConfigMapYaml("a", "good")}}, "revert");
   }
-  (void)forbidden;
+}
+
+// The operator runs as a ServiceAccount whose Role covers only the test's namespace; a commit
+// that also writes into another namespace is refused by RBAC on the dry run, so nothing of it
+// is applied, and Ready names the file, the object and the server's message.
+TEST_F(SyncTest, ForbiddenNamespaceLeavesTheClusterExactlyAsItWas) {
+  const std::string other = "sync-it-other-" + Suffix();
+  extra_namespaces_.push_back(other);
+  ASSERT_TRUE(
+      client_
+          ->Create({{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", other}}}})
+          .ok());
+  kube::ApplyOptions admin;
+  admin.field_manager = "gantry-test";
+  ASSERT_TRUE(client_
+                  ->Apply({{"apiVersion", "v1"},
+                           {"kind", "ServiceAccount"},
+                           {"metadata", {{"name", "operator"}, {"namespace", ns_}}}},
+                          admin)
+                  .ok());
+  ASSERT_TRUE(client_
+                  ->Apply({{"apiVersion", "rbac.authorization.k8s.io/v1"},
+                           {"kind", "Role"},
+                           {"metadata", {{"name", "operator"}, {"namespace", ns_}}},
+                           {"rules",
+                            kube::Object::array(
+                                {{{"apiGroups", {"*"}}, {"resources", {"*"}}, {"verbs", {"*"}}}})}},
+                          admin)
+                  .ok());
+  ASSERT_TRUE(client_
+                  ->Apply({{"apiVersion", "rbac.authorization.k8s.io/v1"},
+                           {"kind", "RoleBinding"},
+                           {"metadata", {{"name", "operator"}, {"namespace", ns_}}},
+                           {"roleRef",
+                            {{"apiGroup", "rbac.authorization.k8s.io"},
+                             {"kind", "Role"},
+                             {"name", "operator"}}},
+                           {"subjects", kube::Object::array({{{"kind", "ServiceAccount"},
+                                                              {"name", "operator"},
+                                                              {"namespace", ns_}}})}},
+                          admin)
+                  .ok());
+  auto token = client_->CreateSubresource({{"", "v1", "ServiceAccount"}, ns_, "operator"}, "token",
+                                          {{"apiVersion", "authentication.k8s.io/v1"},
+                                           {"kind", "TokenRequest"},
+                                           {"spec", {{"expirationSeconds", 600}}}});
+  ASSERT_TRUE(token.ok()) << token.status().ToString();
+  auto config = kube::LoadKubeconfig({std::getenv("KUBECONFIG")});
+  ASSERT_TRUE(config.ok());
+  kube::RestConfig restricted;
+  restricted.server = config->server;
+  restricted.ca_pem = config->ca_pem;
+  restricted.qps = 0;
+  restricted.bearer_token = (*token)["status"]["token"];
+  auto operator_client = kube::NewRestKubeClient(restricted);
+  ASSERT_TRUE(operator_client.ok()) << operator_client.status().ToString();
+  GitRepositoryReconciler git(GitRepositoryReconcilerDeps{**operator_client, *source_, RealClock(),
+                                                          artifacts_, *metrics_, nullptr, nullptr});
+  ApplicationReconciler app(ApplicationReconcilerDeps{**operator_client, RealClock(), artifacts_,
+                                                      *metrics_, nullptr, nullptr,
+                                                      std::chrono::milliseconds(200)});
+
+  auto repo = FileRepo();
+  repo->Commit({{"a.yaml", ConfigMapYaml("a", "good")}}, "good");
+  CreateRepo({{"url", FileUrl()}});
+  CreateApp({{"prune", true}});
+  ASSERT_EQ(git.Reconcile({ns_, "repo"}).kind(), Kind::kDone);
+  auto r = app.Reconcile({ns_, "app"});
+  ASSERT_EQ(r.kind(), Kind::kDone) << r.reason() << ReadyMessage(Get(kAppGvk, "app"));
+  const auto before = Snapshot();
+
+  repo->Commit(
+      {{"a.yaml", ConfigMapYaml("a", "changed")},
+       {"z-new.yaml", ConfigMapYaml("new", "x")},
+       {"elsewhere.yaml", ConfigMapYaml("elsewhere", "x", "  namespace: " + other + "\n")}},
+      "writes into a namespace the operator may not");
+  ASSERT_EQ(git.Reconcile({ns_, "repo"}).kind(), Kind::kDone);
+  EXPECT_EQ(app.Reconcile({ns_, "app"}).kind(), Kind::kWaiting);
+  EXPECT_EQ(Snapshot(), before);
+  EXPECT_EQ(CmValue("a"), "good");
+  EXPECT_EQ(client_->Get({kConfigMapGvk, other, "elsewhere"}).status().code(),
+            StatusCode::kNotFound);
+  const std::string ready = ReadyMessage(Get(kAppGvk, "app"));
+  EXPECT_THAT(ready, HasSubstr("False ValidationFailed"));
+  EXPECT_THAT(ready, HasSubstr("nothing applied"));
+  EXPECT_THAT(ready, HasSubstr("elsewhere.yaml:1: dry-run failed"));
+  EXPECT_THAT(ready, HasSubstr("(object ConfigMap " + other + "/elsewhere)"));
+  EXPECT_THAT(ready, HasSubstr("system:serviceaccount:" + ns_ + ":operator"));
+  EXPECT_THAT(ready, HasSubstr("forbidden"));
+  EXPECT_EQ(Get(kAppGvk, "app")["status"]["inventory"].size(), 1u);
+
+  // Without the object the operator may not write, the commit applies.
+  repo->Commit({{"elsewhere.yaml", ""}}, "stay in our namespace");
+  ASSERT_EQ(git.Reconcile({ns_, "repo"}).kind(), Kind::kDone);
+  r = app.Reconcile({ns_, "app"});
+  EXPECT_EQ(r.kind(), Kind::kDone) << ReadyMessage(Get(kAppGvk, "app"));
+  EXPECT_EQ(CmValue("a"), "changed");
+  EXPECT_EQ(CmValue("new"), "x");
+}
+
+// An operator started with --namespace writes only there: a commit with a cluster-scoped
+// object or an object in another namespace applies nothing.
+TEST_F(SyncTest, NamespacedOperatorRefusesClusterScopedAndForeignObjects) {
+  ApplicationReconcilerDeps deps{*client_, RealClock(), artifacts_, *metrics_, nullptr, nullptr};
+  deps.scope_namespace = ns_;
+  ApplicationReconciler scoped(std::move(deps));
+  const std::string role = "gantry-sync-it-" + Suffix();
+  auto repo = FileRepo();
+  repo->Commit({{"a.yaml", ConfigMapYaml("a", "1")},
+                {"role.yaml", fmt::format("apiVersion: rbac.authorization.k8s.io/v1\n"
+                                          "kind: ClusterRole\nmetadata:\n  name: {}\nrules: []\n",
+                                          role)},
+                {"foreign.yaml", ConfigMapYaml("b", "1", "  namespace: default\n")}},
+               "one");
+  CreateRepo({{"url", FileUrl()}});
+  CreateApp(kube::Object::object());
+  ASSERT_EQ(FetchRepo().kind(), Kind::kDone);
+  EXPECT_EQ(scoped.Reconcile({ns_, "app"}).kind(), Kind::kWaiting);
+  EXPECT_EQ(CmValue("a"), "<missing>");
+  EXPECT_EQ(
+      client_->Get({{"rbac.authorization.k8s.io", "v1", "ClusterRole"}, "", role}).status().code(),
+      StatusCode::kNotFound);
+  const std::string ready = ReadyMessage(Get(kAppGvk, "app"));
+  EXPECT_THAT(ready, HasSubstr("False ValidationFailed"));
+  EXPECT_THAT(ready, HasSubstr("role.yaml:1: ClusterRole.rbac.authorization.k8s.io is "
+                               "cluster-scoped, but this operator only writes in namespace " +
+                               ns_));
+  EXPECT_THAT(ready, HasSubstr("foreign.yaml:1: namespace default is outside namespace " + ns_));
+
+  repo->Commit({{"role.yaml", ""}, {"foreign.yaml", ""}}, "namespaced only");
+  ASSERT_EQ(FetchRepo().kind(), Kind::kDone);
+  EXPECT_EQ(scoped.Reconcile({ns_, "app"}).kind(), Kind::kDone);
+  EXPECT_EQ(CmValue("a"), "1");
+}
+
+// Every transport and auth mode through a GitRepository and its Secret, each synced.
+TEST_F(SyncTest, GitDaemonBearerTokenCustomCaAndUnknownHostKey) {
+  auto& servers = GitServers::Get();
+  const std::string name = "sync-modes-" + Suffix();
+  WorkRepo repo(servers.RepoRoot() / (name + ".git"), tmp_.path() / "work-modes");
+  repo.Commit({{"cm.yaml", ConfigMapYaml("mode", "git-daemon")}}, "one");
+  CreateApp(kube::Object::object());
+
+  // git:// with a branch ref.
+  CreateRepo({{"url", fmt::format("git://127.0.0.1:{}/{}.git", servers.Port("GIT_PORT"), name)},
+              {"ref", {{"branch", "main"}}}});
+  auto f = FetchRepo();
+  ASSERT_EQ(f.kind(), Kind::kDone) << f.status().ToString();
+  ASSERT_EQ(Sync().kind(), Kind::kDone);
+  EXPECT_EQ(CmValue("mode"), "git-daemon");
+
+  // http:// with a bearer token from the Secret.
+  repo.Commit({{"cm.yaml", ConfigMapYaml("mode", "bearer")}}, "two");
+  CreateSecret("bearer", {{"bearerToken", servers.Value("BEARER_TOKEN")}});
+  kube::Object gr = Get(kRepoGvk, "repo");
+  gr["spec"]["url"] =
+      fmt::format("http://127.0.0.1:{}/bearer/{}.git", servers.Port("HTTP_PORT"), name);
+  gr["spec"]["secretRef"] = {{"name", "bearer"}};
+  ASSERT_TRUE(client_->Update(gr).ok());
+  f = FetchRepo();
+  ASSERT_EQ(f.kind(), Kind::kDone) << f.status().ToString();
+  ASSERT_EQ(Sync().kind(), Kind::kDone);
+  EXPECT_EQ(CmValue("mode"), "bearer");
+
+  // https:// with the server's CA (ca.crt) and basic auth from the Secret.
+  repo.Commit({{"cm.yaml", ConfigMapYaml("mode", "https")}}, "three");
+  CreateSecret("tls", {{"username", servers.Value("BASIC_USER")},
+                       {"password", servers.Value("BASIC_PASS")},
+                       {"ca.crt", GitServers::ReadFile(servers.Value("CA_CRT"))}});
+  gr = Get(kRepoGvk, "repo");
+  gr["spec"]["url"] =
+      fmt::format("https://127.0.0.1:{}/basic/{}.git", servers.Port("HTTPS_PORT"), name);
+  gr["spec"]["secretRef"] = {{"name", "tls"}};
+  ASSERT_TRUE(client_->Update(gr).ok());
+  f = FetchRepo();
+  ASSERT_EQ(f.kind(), Kind::kDone) << f.status().ToString();
+  ASSERT_EQ(Sync().kind(), Kind::kDone);
+  EXPECT_EQ(CmValue("mode"), "https");
+
+  // ssh:// whose known_hosts lists another key for the server: refused, nothing applied.
+  repo.Commit({{"cm.yaml", ConfigMapYaml("mode", "ssh")}}, "four");
+  CreateSecret("ssh",
+               {{"identity", GitServers::ReadFile(servers.Value("SSH_CLIENT_KEY"))},
+                {"known_hosts", GitServers::ReadFile(servers.Value("SSH_WRONG_KNOWN_HOSTS"))}});
+  gr = Get(kRepoGvk, "repo");
+  gr["spec"]["url"] = fmt::format("ssh://{}@127.0.0.1:{}{}/{}.git", servers.Value("SSH_USER"),
+                                  servers.Port("SSH_PORT"), servers.RepoRoot().string(), name);
+  gr["spec"]["secretRef"] = {{"name", "ssh"}};
+  ASSERT_TRUE(client_->Update(gr).ok());
+  EXPECT_EQ(FetchRepo().kind(), Kind::kError);
+  EXPECT_THAT(ReadyMessage(Get(kRepoGvk, "repo")), HasSubstr("does not match known_hosts"));
+  ASSERT_EQ(Sync().kind(), Kind::kDone);
+  EXPECT_EQ(CmValue("mode"), "https");
 }
 
 TEST_F(SyncTest, SelfHealRevertsHandEditAndIgnoreDifferencesLeavesReplicas) {
@@ -492,6 +683,7 @@ TEST_F(SyncTest, WebhookOverHttpTriggersOnlyWhenSigned) {
   WebhookReceiver receiver(*client_, *metrics_, [&](const kube::ObjectKey& k) {
     std::lock_guard lock(mu);
     triggered.push_back(k);
+    return Status::Ok();
   });
   auto server = controller::NewCivetHttpServer("webhook", "127.0.0.1:0");
   ASSERT_TRUE(server.ok()) << server.status().ToString();
