@@ -8,7 +8,10 @@
 #      converge (Ready at the new revision) with exactly the objects of the commit, one inventory
 #      entry each;
 #   3. a hand edit of a managed ConfigMap is reverted by self-heal without waiting for interval;
-#   4. a commit removing files prunes their objects.
+#   4. a commit removing files prunes their objects;
+#   5. the operator, started with --namespace, refuses a cluster-scoped object in a commit;
+#   6. `gantry app diff` is answered by the operator with the Git repository out of reach,
+#      Secret values masked, nothing synced.
 #
 # Exit 0 on success, 1 on failure, 77 (skipped) without KUBECONFIG.
 set -euo pipefail
@@ -151,5 +154,71 @@ wait_for 60 "third commit applied" revision_is "$c3"
 n=$(k -n "$ns" get configmaps -l app.kubernetes.io/managed-by=gantry -o name | wc -l)
 [[ $n == 5 ]] || fail "expected 5 managed ConfigMaps after prune, found $n"
 echo "ok: removed files pruned (5 ConfigMaps left)"
+# 5. An operator started with --namespace refuses a cluster-scoped object, naming it.
+# 6. `gantry app diff` is answered by the operator from the revision it already fetched: it works
+#    with the Git repository out of reach, masks Secret values and syncs nothing.
+role=gantry-e2e-scoped-$$-$RANDOM
+secret_value=e2e-secret-$RANDOM$RANDOM
+mkdir -p "$tmp/work/scoped" "$tmp/work/quiet"
+printf 'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: %s\nrules: []\n' \
+  "$role" >"$tmp/work/scoped/role.yaml"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: quiet\ndata:\n  color: blue\n' \
+  >"$tmp/work/quiet/cm.yaml"
+printf 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: quiet\nstringData:\n  password: %s\n' \
+  "$secret_value" >"$tmp/work/quiet/secret.yaml"
+g add -A && g commit -q -m "scoped and quiet" && g push -q origin HEAD:main
+c4=$(g rev-parse HEAD)
+k apply -f - >/dev/null <<YAML
+apiVersion: gantry.io/v1alpha1
+kind: Application
+metadata: {name: scoped, namespace: $ns}
+spec: {sourceRef: {kind: GitRepository, name: repo}, path: scoped, interval: 10m}
+---
+apiVersion: gantry.io/v1alpha1
+kind: Application
+metadata: {name: quiet, namespace: $ns}
+spec:
+  sourceRef: {kind: GitRepository, name: repo}
+  path: quiet
+  targetNamespace: $ns
+  selfHeal: false
+  interval: 10m
+YAML
+"$bin" app sync app -n "$ns" >/dev/null || fail "gantry app sync failed"
+ready_reason() {  # app reason
+  [[ "$(k -n "$ns" get application "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].reason}')" == "$2" ]]
+}
+wait_for 60 "Application scoped refused" ready_reason scoped ValidationFailed
+msg=$(k -n "$ns" get application scoped -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}')
+grep -q "role.yaml:1: ClusterRole.rbac.authorization.k8s.io is cluster-scoped, but this operator only writes in namespace $ns" <<<"$msg" ||
+  fail "the scoped Application's message does not name the file and object: $msg"
+k get clusterrole "$role" >/dev/null 2>&1 && fail "ClusterRole $role was created by a namespaced operator"
+echo "ok: a namespaced operator refused a cluster-scoped object, naming file and object"
+
+quiet_synced() {
+  [[ "$(k -n "$ns" get application quiet -o jsonpath='{.status.lastAppliedRevision}')" == "main@sha1:$c4" ]] &&
+    ready_reason quiet ReconciliationSucceeded
+}
+wait_for 60 "Application quiet synced" quiet_synced
+k -n "$ns" patch configmap quiet --type merge -p '{"data":{"color":"red"}}' >/dev/null
+k -n "$ns" patch secret quiet --type merge -p '{"stringData":{"password":"by-hand-'"$secret_value"'"}}' >/dev/null
+mv "$tmp/app.git" "$tmp/app.git.away"  # the Git URL is now unreachable
+set +e
+out=$("$bin" app diff quiet -n "$ns" --timeout 60 2>&1)
+rc=$?
+set -e
+mv "$tmp/app.git.away" "$tmp/app.git"
+echo "$out"
+[[ $rc == 1 ]] || fail "gantry app diff exited $rc, expected 1 (changes): $out"
+grep -q "^Application $ns/quiet at main@sha1:$c4" <<<"$out" || fail "diff names no revision"
+grep -q "=== ConfigMap $ns/quiet (update)" <<<"$out" || fail "diff shows no ConfigMap change"
+grep -q '~ /data/color: "red" -> "blue"' <<<"$out" || fail "diff shows no field change"
+grep -q "=== Secret $ns/quiet (update)" <<<"$out" || fail "diff shows no Secret change"
+grep -q -e "$secret_value" -e "$(printf '%s' "$secret_value" | base64)" <<<"$out" &&
+  fail "diff shows a Secret value"
+[[ "$(k -n "$ns" get configmap quiet -o jsonpath='{.data.color}')" == red ]] ||
+  fail "gantry app diff synced the Application"
+echo "ok: gantry app diff answered by the operator with the Git URL unreachable, Secret masked"
+
 "$bin" app list -n "$ns"
 echo "PASS"
