@@ -94,7 +94,7 @@ class GitRepositoryReconciler final : public controller::Reconciler {
 };
 
 // Reads the GitRepository's spec.secretRef into GitAuth (empty without one). NotFound or
-// InvalidArgument naming the Secret and key. Shared with `gantry app diff`, which fetches too.
+// InvalidArgument naming the Secret and key.
 Result<git::GitAuth> ReadGitAuth(kube::KubeClient& client, const api::GitRepository& repo);
 
 // "/hooks/<namespace>/<name>".
