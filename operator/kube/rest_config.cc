@@ -356,6 +356,11 @@ InClusterEnvironment InClusterEnvironment::FromProcess() {
   InClusterEnvironment env;
   env.service_host = Getenv("KUBERNETES_SERVICE_HOST");
   env.service_port = Getenv("KUBERNETES_SERVICE_PORT");
+  if (std::string dir = Getenv("GANTRY_SERVICEACCOUNT_DIR"); !dir.empty()) {
+    env.token_path = dir + "/token";
+    env.ca_path = dir + "/ca.crt";
+    env.namespace_path = dir + "/namespace";
+  }
   return env;
 }
 

@@ -70,7 +70,9 @@ Result<RestConfig> LoadKubeconfig(const std::vector<std::string>& paths,
                                   std::string_view context = "");
 
 // What in-cluster configuration reads; FromProcess() fills it from the environment and the
-// standard service-account mount, tests point it at a temporary directory.
+// standard service-account mount, tests point it at a temporary directory. FromProcess() reads
+// the mount from $GANTRY_SERVICEACCOUNT_DIR instead when that is set, so that a test can run
+// the binary as a pod would be run without writing to /var/run (tests/e2e/incluster).
 struct InClusterEnvironment {
   std::string service_host;  // $KUBERNETES_SERVICE_HOST
   std::string service_port;  // $KUBERNETES_SERVICE_PORT
