@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "operator/controller/leader_election.h"
+#include "operator/controller/reconcile_request.h"
 #include "operator/kube/rest_kube_client.h"
 
 namespace gantry::controller {
@@ -225,12 +226,14 @@ Status Manager::Run(std::stop_token stop) {
       c.runner->Start();
       spdlog::info("controller {} started with {} worker(s)", c.name, c.workers);
     }
+    leading_ = true;
     std::stop_token lost_token = lost.get_token();
     std::unique_lock lock(mu);
     cv.wait(lock, stop, [&] { return lost_token.stop_requested(); });
   }
 
   spdlog::info("shutting down");
+  leading_ = false;
   for (Controller& c : controllers_) {
     if (c.runner) c.runner->Stop();
   }
@@ -245,6 +248,16 @@ Status Manager::Run(std::stop_token stop) {
   StopServers();
   std::lock_guard lock(mu);
   return result;
+}
+
+Status Manager::RequestReconcile(WorkQueue& queue, const kube::ResourceRef& object) {
+  if (leading_) {
+    queue.Add(kube::ObjectKey{object.ns, object.name});
+    return Status::Ok();
+  }
+  spdlog::info("not the leader: handing the reconcile of {} to the leader through the API",
+               object.ToString());
+  return AnnotateReconcileRequest(*client_, clock_, object);
 }
 
 }  // namespace gantry::controller

@@ -83,6 +83,15 @@ class Manager {
   // The server for POST /hooks/..., or null when --webhook-bind-address is "0".
   HttpServer* webhook_server() { return webhook_server_.get(); }
 
+  // True while this process runs its controllers: from their start (at once without
+  // --leader-elect, else once the Lease is held) until shutdown begins. Safe from any thread.
+  bool leading() const { return leading_.load(); }
+  // Asks for a pass of `object` by the controller that `queue` feeds, now, from any replica:
+  // added to `queue` when this process leads; otherwise handed to the leader through the API
+  // (reconcile_request.h), since a standby's queues are never worked. The error is the API's
+  // when the hand-over fails. Safe from any thread.
+  Status RequestReconcile(WorkQueue& queue, const kube::ResourceRef& object);
+
   // Runs until `stop` is requested (OK) or something fatal happens (the error): the server is
   // unreachable at start, a port cannot be bound, or leadership is lost.
   Status Run(std::stop_token stop);
@@ -121,6 +130,7 @@ class Manager {
   std::unique_ptr<HttpServer> health_server_;
   std::unique_ptr<HttpServer> webhook_server_;
   std::atomic<bool> serving_{false};
+  std::atomic<bool> leading_{false};
   Status init_status_;  // a bind address that could not be parsed, reported by Run
 };
 

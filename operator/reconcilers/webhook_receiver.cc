@@ -66,7 +66,7 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 }
 
 WebhookReceiver::WebhookReceiver(kube::KubeClient& client, SyncMetrics& metrics,
-                                 std::function<void(const kube::ObjectKey&)> trigger,
+                                 std::function<Status(const kube::ObjectKey&)> trigger,
                                  size_t max_body_bytes)
     : client_(client),
       metrics_(metrics),
@@ -168,7 +168,9 @@ controller::HttpServerResponse WebhookReceiver::Handle(
   }
   if (!valid) return done("unauthorized", 401, "signature does not match");
 
-  trigger_(key);
+  if (Status s = trigger_(key); !s.ok()) {
+    return done("error", 503, "the fetch could not be requested: " + s.message());
+  }
   return done("accepted", 202, fmt::format("fetch of GitRepository {} requested", key.ToString()));
 }
 

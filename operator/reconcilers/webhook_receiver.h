@@ -8,7 +8,8 @@
 //   generic  X-Signature: sha256=<hex HMAC-SHA256 of the body keyed by the token>
 // Comparisons are constant-time. Answers: 202 triggered; 401 unsigned, wrongly signed, or the
 // GitRepository has no webhook secret; 404 unknown path or GitRepository; 405 not a POST; 413
-// body over the limit (1 MiB). Only 202 triggers anything. Every request is counted in
+// body over the limit (1 MiB); 503 the GitRepository, its Secret or the hand-over to the leader
+// failed (try again). Only 202 triggers anything. Every request is counted in
 // gantry_webhook_requests_total{provider,result}.
 //
 // Handle is called on the HTTP server's worker threads, several at once; it keeps no state of
@@ -36,9 +37,12 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b);
 
 class WebhookReceiver {
  public:
-  // `trigger` asks for an immediate pass of the GitRepository (enqueues its key).
+  // `trigger` asks for an immediate pass of the GitRepository: it enqueues the key on the
+  // leader and hands the request to the leader through the API on a standby replica
+  // (controller::Manager::RequestReconcile). When it fails the answer is 503, so that the
+  // sender retries (GitHub shows it; GitLab retries).
   WebhookReceiver(kube::KubeClient& client, SyncMetrics& metrics,
-                  std::function<void(const kube::ObjectKey&)> trigger,
+                  std::function<Status(const kube::ObjectKey&)> trigger,
                   size_t max_body_bytes = kMaxWebhookBodyBytes);
   WebhookReceiver(const WebhookReceiver&) = delete;
   WebhookReceiver& operator=(const WebhookReceiver&) = delete;
@@ -48,7 +52,7 @@ class WebhookReceiver {
  private:
   kube::KubeClient& client_;
   SyncMetrics& metrics_;
-  const std::function<void(const kube::ObjectKey&)> trigger_;
+  const std::function<Status(const kube::ObjectKey&)> trigger_;
   const size_t max_body_bytes_;
 };
 

@@ -58,8 +58,13 @@ class WebhookReceiverTest : public ::testing::Test {
   kube::FakeKubeClient client_{clock_};
   std::unique_ptr<SyncMetrics> metrics_ = NewNullSyncMetrics();
   std::vector<kube::ObjectKey> triggered_;
+  Status trigger_status_ = Status::Ok();
   WebhookReceiver receiver_{client_, *metrics_,
-                            [this](const kube::ObjectKey& k) { triggered_.push_back(k); }, 64};
+                            [this](const kube::ObjectKey& k) {
+                              triggered_.push_back(k);
+                              return trigger_status_;
+                            },
+                            64};
 };
 
 TEST_F(WebhookReceiverTest, GitHubSignatureTriggers) {
@@ -129,6 +134,18 @@ TEST_F(WebhookReceiverTest, RepositoryWithoutWebhookSecretRefuses) {
   EXPECT_EQ(receiver_.Handle(Post("/hooks/ns/open", "b", {{"x-gitlab-token", kToken}})).status,
             401);
   EXPECT_TRUE(triggered_.empty());
+}
+
+TEST_F(WebhookReceiverTest, FailedHandOverIsUnavailableSoTheSenderRetries) {
+  // A standby replica hands the request to the leader through the API; when that write fails
+  // the push must not be acknowledged as if it had been queued.
+  trigger_status_ = Unavailable("requesting a reconcile of GitRepository ns/repo: apiserver down");
+  std::string body = "b";
+  auto r = receiver_.Handle(
+      Post("/hooks/ns/repo", body, {{"x-signature", "sha256=" + HmacSha256Hex(kToken, body)}}));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_THAT(r.body, ::testing::HasSubstr("apiserver down"));
+  EXPECT_EQ(triggered_.size(), 1u);
 }
 
 }  // namespace
