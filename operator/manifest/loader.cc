@@ -316,18 +316,24 @@ class Walker {
   }
 
   // Where a symlink leads, if it stays in the root. A link out of the root is an error (the
-  // revision may be trying to read the operator's files); a dangling one is skipped.
+  // revision may be trying to read the operator's files), even when its target does not exist
+  // here: it may exist on another operator's disk, and the user must learn of it either way. A
+  // dangling link inside the root is skipped.
   std::optional<fs::path> ResolveLink(const std::string& display, const fs::path& link) {
     std::error_code ec;
     fs::path target = fs::canonical(link, ec);
     if (ec) {
+      std::error_code ignored;
+      const fs::path written = fs::read_symlink(link, ignored);
+      const fs::path lexical = (link.parent_path() / written).lexically_normal();
       if (ec == std::errc::too_many_symbolic_link_levels) {
         problems_.Add(fmt::format("{}: symlink loop ({})", display, ec.message()));
+      } else if (!IsWithin(lexical, root_)) {
+        problems_.Add(fmt::format("{}: symlink to {} leads outside the repository", display,
+                                  written.generic_string()));
       } else {
-        std::error_code ignored;
-        out_.skipped.push_back(SkippedFile{
-            display,
-            fmt::format("broken symlink to {}", fs::read_symlink(link, ignored).generic_string())});
+        out_.skipped.push_back(
+            SkippedFile{display, fmt::format("broken symlink to {}", written.generic_string())});
       }
       return std::nullopt;
     }

@@ -184,6 +184,21 @@ TEST_F(TempRepo, SymlinkOutOfTheRootIsAnError) {
   EXPECT_THAT(message, ::testing::Not(HasSubstr("stolen")));
 }
 
+// A link out of the root whose target is missing here is still an escape, not a broken link
+// to skip: on another machine the target may exist, and the commit must be refused either way.
+TEST_F(TempRepo, DanglingSymlinkOutOfTheRootIsAnError) {
+  Write("cm.yaml", ConfigMap("a"));
+  fs::create_symlink("../../not-here.yaml", root_ / "up.yaml");
+  fs::create_symlink("/nonexistent-gantry-test/x.yaml", root_ / "abs.yaml");
+  fs::create_symlink("sub/../nowhere.yaml", root_ / "inside.yaml");
+  std::string message = LoadError();
+  EXPECT_THAT(message, HasSubstr("up.yaml: symlink to ../../not-here.yaml leads outside the "
+                                 "repository"));
+  EXPECT_THAT(message, HasSubstr("abs.yaml: symlink to /nonexistent-gantry-test/x.yaml leads "
+                                 "outside the repository"));
+  EXPECT_THAT(message, ::testing::Not(HasSubstr("inside.yaml")));
+}
+
 TEST_F(TempRepo, SymlinksInsideTheRootAreFollowedOnce) {
   Write("base/cm.yaml", ConfigMap("a"));
   Write("other.yaml", ConfigMap("b"));
