@@ -20,7 +20,8 @@ int64_t UnitNanos(std::string_view unit) {
 }
 
 Status Bad(std::string_view text, std::string_view why) {
-  return InvalidArgument(fmt::format("invalid duration \"{}\": {} (want e.g. \"30s\", \"5m\", \"1h30m\")", text, why));
+  return InvalidArgument(
+      fmt::format("invalid duration \"{}\": {} (want e.g. \"30s\", \"5m\", \"1h30m\")", text, why));
 }
 
 }  // namespace
@@ -35,26 +36,33 @@ Result<Millis> ParseDuration(std::string_view text) {
   if (s == "0") return Millis(0);
   if (s.empty()) return Bad(text, "empty");
 
-  // Accumulate in long double nanoseconds; a 64-bit integer of nanoseconds caps at ~292
-  // years, as in Go.
-  long double total_ns = 0;
+  // Integer nanoseconds, as Go does: the whole part of each number is exact; only the fraction
+  // goes through floating point, scaled from exact integer digits, so "8.446s" is exactly
+  // 8446ms (summing 0.4 + 0.04 + 0.006 in floating point gave 8445.999...ms, truncated to
+  // 8445). An int64 of nanoseconds caps at ~292 years, as in Go.
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  int64_t total_ns = 0;
   while (!s.empty()) {
     size_t i = 0;
     uint64_t whole = 0;
     bool digits = false;
+    bool too_large = false;
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      whole = whole * 10 + static_cast<uint64_t>(s[i] - '0');
-      if (whole > (1ULL << 62)) return Bad(text, "number too large");
+      if (whole > static_cast<uint64_t>(kMax) / 10) too_large = true;
+      whole = too_large ? whole : whole * 10 + static_cast<uint64_t>(s[i] - '0');
       digits = true;
       ++i;
     }
-    long double frac = 0;
+    uint64_t fraction = 0;  // the first digits after '.', as an integer
+    uint64_t scale = 1;     // 10^(number of digits in `fraction`)
     if (i < s.size() && s[i] == '.') {
       ++i;
-      long double scale = 0.1L;
       while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-        frac += (s[i] - '0') * scale;
-        scale /= 10;
+        // Digits past 10^-18 cannot change a result kept in nanoseconds; they are dropped.
+        if (scale <= 100'000'000'000'000'000ULL) {
+          fraction = fraction * 10 + static_cast<uint64_t>(s[i] - '0');
+          scale *= 10;
+        }
         digits = true;
         ++i;
       }
@@ -66,13 +74,19 @@ Result<Millis> ParseDuration(std::string_view text) {
     if (unit.empty()) return Bad(text, "missing unit");
     int64_t per = UnitNanos(unit);
     if (per == 0) return Bad(text, fmt::format("unknown unit \"{}\"", unit));
-    total_ns += (static_cast<long double>(whole) + frac) * static_cast<long double>(per);
-    if (total_ns > static_cast<long double>(std::numeric_limits<int64_t>::max())) {
+    if (too_large || whole > static_cast<uint64_t>(kMax / per)) return Bad(text, "out of range");
+    const int64_t whole_ns = static_cast<int64_t>(whole) * per;
+    // fraction / scale < 1, so this part is at most `per`.
+    const auto fraction_ns =
+        static_cast<int64_t>(static_cast<long double>(fraction) *
+                             (static_cast<long double>(per) / static_cast<long double>(scale)));
+    if (fraction_ns > kMax - whole_ns || total_ns > kMax - whole_ns - fraction_ns) {
       return Bad(text, "out of range");
     }
+    total_ns += whole_ns + fraction_ns;
     s.remove_prefix(i);
   }
-  auto ms = static_cast<int64_t>(total_ns / 1'000'000);
+  const int64_t ms = total_ns / 1'000'000;
   return Millis(negative ? -ms : ms);
 }
 

@@ -28,6 +28,21 @@ TEST(DurationTest, ParsesGoDurations) {
   EXPECT_EQ(MustParse("2h45m30.5s"), hours(2) + minutes(45) + milliseconds(30500));
 }
 
+// Fractions are exact: summing 0.4 + 0.04 + 0.006 in floating point once made "8.446s" 8445ms,
+// so a formatted duration did not parse back to itself (found by tests/fuzz/common).
+TEST(DurationTest, FractionsAreExact) {
+  EXPECT_EQ(MustParse("8.446s"), milliseconds(8446));
+  EXPECT_EQ(MustParse("1.1s"), milliseconds(1100));
+  EXPECT_EQ(MustParse("0.3s"), milliseconds(300));
+  EXPECT_EQ(MustParse("8446744\u00b5s11614ns"), milliseconds(8446));
+  for (int64_t ms : {1001, 8446, 59999, 3'599'999, 86'399'999}) {
+    EXPECT_EQ(MustParse(FormatDuration(Millis(ms))), Millis(ms)) << FormatDuration(Millis(ms));
+  }
+  EXPECT_EQ(MustParse("2562047h47m16.854775807s"), Millis(9'223'372'036'854));
+  EXPECT_FALSE(ParseDuration("2562047h47m16.854775808s").ok());
+  EXPECT_FALSE(ParseDuration("2562048h").ok());
+}
+
 TEST(DurationTest, RejectsWithReason) {
   for (const char* bad : {"", "10", "s", "5x", "1h-5m", "..s", "1e3s", "9999999999999999h"}) {
     auto r = ParseDuration(bad);
