@@ -152,7 +152,8 @@ def targets(results: dict) -> list[dict]:
         return _median(results, scn, sysname, name)
 
     def row(goal, value, met, note=""):
-        return {"target": goal, "value": value, "met": met, "note": note}
+        # No figure, no verdict.
+        return {"target": goal, "value": value, "met": met if value else None, "note": note}
 
     rows = []
     sync = "sync_apps"
@@ -165,11 +166,13 @@ def targets(results: dict) -> list[dict]:
         rows.append(row("sync of 1,000 objects ≥ 4× faster than Flux", None, None,
                         "Flux did not run"))
     if gm and fm:
-        rows.append(row("peak memory ≤ 1/3 of Flux's", f"{gm / fm:.2f} of Flux's", gm / fm <= 1 / 3))
+        rows.append(row("peak memory ≤ 1/3 of Flux's", f"{gm / fm:.2f} of Flux's",
+                        gm / fm <= 1 / 3))
     else:
         rows.append(row("peak memory ≤ 1/3 of Flux's", None, None, "Flux did not run"))
     idle = fig(sync, "gantry", "idle_rss_mib")
-    rows.append(row("idle RSS ≤ 15 MiB", idle and f"{idle:.1f} MiB", idle is not None and idle <= 15))
+    rows.append(row("idle RSS ≤ 15 MiB", idle and f"{idle:.1f} MiB",
+                    idle is not None and idle <= 15))
     big = max((k for k in results["scenarios"] if k.startswith("noop_resync_")),
               key=lambda k: int(k.rsplit("_", 1)[1]), default=None)
     per = fig(big, "gantry", "rss_mib_per_1000_objects") if big else None
@@ -250,6 +253,35 @@ def print_table(results: dict) -> None:
         print(f"  {t['target']:<58} {str(t['value'] or '-'):<48} {mark} {t['note']}", file=out)
 
 
+def merge(out: str, parts: list[str]) -> int:
+    """Combines results of runs that each ran some scenarios (--only) into one file, for
+    instance the gitops family on a private control plane and the rollouts family on another,
+    run side by side; every scenario keeps its systems' figures from one run."""
+    loaded = []
+    for p in parts:
+        with open(p) as f:
+            loaded.append(json.load(f))
+    merged = {"run": dict(loaded[0]["run"]), "machine": loaded[0]["machine"], "systems": {},
+              "scenarios": {}}
+    merged["run"]["parts"] = [dict(r["run"], file=os.path.basename(p),
+                                   scenarios=list(r["scenarios"]))
+                              for p, r in zip(parts, loaded)]
+    merged["run"]["started"] = min(r["run"]["started"] for r in loaded)
+    merged["run"]["finished"] = max(r["run"]["finished"] for r in loaded)
+    for r in loaded:
+        for name, entry in r["systems"].items():
+            if merged["systems"].get(name, {}).get("status") != "ran":
+                merged["systems"][name] = entry
+        merged["scenarios"].update(r["scenarios"])
+    merged["targets"] = targets(merged)
+    with open(out, "w") as f:
+        json.dump(merged, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    print_table(merged)
+    print(f"\nresults: {out}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--smoke", action="store_true", help="tiny sizes (make bench-smoke)")
@@ -258,7 +290,12 @@ def main() -> int:
     ap.add_argument("--systems", help="comma-separated system names (default: all)")
     ap.add_argument("--set", action="append", default=[], metavar="SIZE=VALUE",
                     help="override one size (bench/lib/context.py Sizes), e.g. --set apps=50")
+    ap.add_argument("--merge", nargs="+", metavar="PART",
+                    help="combine the results files PART... into --out, run nothing")
     args = ap.parse_args()
+    if args.merge:
+        return merge(args.out or os.path.join(REPO, "bench", "results", "latest.json"),
+                     args.merge)
     sizes = dataclasses.replace(SMOKE if args.smoke else FULL)
     for kv in args.set:
         key, _, value = kv.partition("=")

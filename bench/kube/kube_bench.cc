@@ -5,7 +5,9 @@
 //             caches every ConfigMap of the namespace, and the time until it is synced and
 //             watching
 //   ssa       server-side apply N small ConfigMaps (field manager "gantry-bench") with W
-//             workers and client-side throttling qps/burst; objects per second
+//             workers and client-side throttling qps/burst; objects per second. With
+//             --objects FILE (one JSON object per line), those objects instead, into the
+//             namespace given: the tight-loop limit bench/run.py compares syncs with
 //   manifest  print the same N small ConfigMaps as multi-document YAML, for
 //             `kubectl apply --server-side -f -`
 //
@@ -154,14 +156,45 @@ int Informer(const std::string& ns) {
   return 0;
 }
 
-int Ssa(const std::string& ns, int count, int workers, double qps, int burst) {
+// The objects of `path`, one JSON object per line, each put into namespace `ns`. Exits with a
+// message naming the file and line on bad input.
+std::vector<Object> ReadObjects(const std::string& path, const std::string& ns) {
+  std::ifstream in(path);
+  if (!in) {
+    fmt::print(stderr, "{}: cannot open\n", path);
+    std::exit(2);
+  }
+  std::vector<Object> objects;
+  int line_no = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    Object o = Object::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!o.is_object() || !o.contains("kind") || !o.contains("metadata")) {
+      fmt::print(stderr, "{}:{}: not a Kubernetes object in JSON\n", path, line_no);
+      std::exit(2);
+    }
+    o["metadata"]["namespace"] = ns;
+    objects.push_back(std::move(o));
+  }
+  return objects;
+}
+
+int Ssa(const std::string& ns, int count, int workers, double qps, int burst,
+        const std::string& objects_file) {
   std::unique_ptr<KubeClient> client = Connect(qps, burst);
   if (!client->Mapping(kConfigMap).ok()) return 1;
+  std::vector<Object> objects;
+  if (!objects_file.empty()) {
+    objects = ReadObjects(objects_file, ns);
+    count = static_cast<int>(objects.size());
+  }
   ApplyOptions apply;
   apply.field_manager = "gantry-bench";
   auto run = [&] {
-    return Parallel(count, workers,
-                    [&](int i) { return client->Apply(SmallConfigMap(ns, i), apply).status(); });
+    return Parallel(count, workers, [&](int i) {
+      return client->Apply(objects.empty() ? SmallConfigMap(ns, i) : objects[i], apply).status();
+    });
   };
   auto start = Clock::now();
   int failures = run();
@@ -212,7 +245,10 @@ int main(int argc, char** argv) {
   ssa->add_option("--workers", workers)->capture_default_str();
   ssa->add_option("--qps", qps, "0 disables client-side throttling")->capture_default_str();
   ssa->add_option("--burst", burst)->capture_default_str();
-  ssa->callback([&] { rc = Ssa(ns, count, std::max(1, workers), qps, burst); });
+  std::string objects_file;
+  ssa->add_option("--objects", objects_file,
+                  "apply these objects (one JSON object per line) instead of COUNT ConfigMaps");
+  ssa->callback([&] { rc = Ssa(ns, count, std::max(1, workers), qps, burst, objects_file); });
 
   CLI::App* manifest = app.add_subcommand("manifest", "The ssa objects as YAML, for kubectl");
   manifest->add_option("--namespace", ns)->required();

@@ -28,7 +28,9 @@ class Sizes:
     latency_apps: int         # applications synced while commit-to-applied is measured
     latency_samples: int      # commits per trigger (webhook, poll)
     poll_interval_s: int      # the poll trigger's GitRepository interval
-    rounds: int               # repetitions of sync, resync and the tight loop
+    rounds: int               # repetitions of the 250-application sync and of resyncs
+    big_rounds: int           # repetitions of the one-application sync
+    tight_rounds: int         # repetitions of the tight loop (1 and 8 workers each)
     abort_samples: int        # canaries aborted per system (analysis and manual)
     analysis_interval: str    # the web metric's interval, both systems
     failure_limit: int        # ... and failure limit
@@ -41,12 +43,14 @@ class Sizes:
 
 
 FULL = Sizes(apps=250, big_objects=1000, noop_objects=[1000, 10000], per_set=100,
-             latency_apps=10, latency_samples=20, poll_interval_s=10, rounds=3,
+             latency_apps=10, latency_samples=20, poll_interval_s=10, rounds=3, big_rounds=2,
+             tight_rounds=2,
              abort_samples=20, analysis_interval="1s", failure_limit=0, idle_rollouts=1000,
              idle_window_s=60, settle_s=5, timeout_s=900, wait_clean=True,
              quiet_timeout_s=300)
 SMOKE = Sizes(apps=3, big_objects=12, noop_objects=[20], per_set=10, latency_apps=2,
-              latency_samples=2, poll_interval_s=2, rounds=1, abort_samples=1,
+              latency_samples=2, poll_interval_s=2, rounds=1, big_rounds=1, tight_rounds=1,
+              abort_samples=1,
               analysis_interval="1s", failure_limit=0, idle_rollouts=3, idle_window_s=2,
               settle_s=0.2, timeout_s=120, wait_clean=False,
               quiet_timeout_s=0)

@@ -99,9 +99,9 @@ def big_app(ctx: Context, system: Controller) -> dict:
     """One application of big_objects objects: time and peak memory to sync, then a no-op
     resync's CPU (#4)."""
     out: dict = {}
-    for r in range(ctx.sizes.rounds):
+    for r in range(ctx.sizes.big_rounds):
         log(f"{system.name}: one application of {ctx.sizes.big_objects} objects, round "
-            f"{r + 1}/{ctx.sizes.rounds}")
+            f"{r + 1}/{ctx.sizes.big_rounds}")
         with ctx.running(system, f"{system.name}-big") as ns:
             _sync(ctx, system, ns, ["big"], ctx.sizes.big_objects, out)
             _resync(ctx, system, ns, out, prefix="resync_")

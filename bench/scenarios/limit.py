@@ -18,7 +18,7 @@ def tight_loop(ctx: Context, kube_bench: str, objects: int) -> dict:
         for o in content.big_objects(objects, "placeholder"):
             f.write(json.dumps(o) + "\n")
     env = dict(os.environ, KUBECONFIG=ctx.env.kubeconfig)
-    for r in range(ctx.sizes.rounds):
+    for r in range(ctx.sizes.tight_rounds):
         for workers in (1, 8):
             if ctx.sizes.wait_clean:
                 ctx.wait_deleted()
