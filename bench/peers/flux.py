@@ -88,8 +88,8 @@ class Flux(Controller):
         storage_dir = os.path.join(workdir, "flux-storage")
         os.makedirs(storage_dir, exist_ok=True)
         environ = dict(os.environ, KUBECONFIG=env.kubeconfig, RUNTIME_NAMESPACE=namespace)
-        common = ["--watch-all-namespaces=false", "--enable-leader-election=false",
-                  "--log-encoding=console"]
+        # Logging stays at the release default (JSON, info): what a Flux user runs.
+        common = ["--watch-all-namespaces=false", "--enable-leader-election=false"]
         self.procs.append(peerlib.Process(
             "source-controller",
             [peerlib.binary("source-controller"), *common,
