@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 FUZZ_SECONDS ?= 30
 
-.PHONY: all build deps test test-unit test-asan fuzz demo cluster-up cluster-down clean bench bench-smoke
+.PHONY: all build deps test test-unit test-asan fuzz demo soak cluster-up cluster-down clean bench bench-smoke
 
 all: build
 
@@ -30,6 +30,11 @@ fuzz:
 
 demo:
 	hack/demo
+
+# Not in CI: an operator under continuous commits and rollouts for SOAK_DURATION (default 1h),
+# its memory sampled every minute; prints the growth per hour (bench/soak/soak.sh).
+soak: build
+	bench/soak/soak.sh
 
 # Gantry beside its peers on the control plane (bench/README.md); writes bench/results/latest.json.
 # GANTRY_CLUSTER_DIR picks a private control plane.
