@@ -1,6 +1,8 @@
 // Fuzzes the webhook receiver (operator/reconcilers/webhook_receiver): request parsing (path,
-// method, signature headers, body limit) and signature checking, against an in-memory API
-// server holding a GitRepository with a webhook secret and two without a usable one.
+// method, signature headers, body limit) and signature checking, against an in-memory client
+// holding a GitRepository with a webhook secret and two without a usable one. (A map of
+// objects rather than FakeKubeClient: the receiver only reads, and the fuzz build then needs
+// no HTTP client library compiled with ASan.)
 //
 // Input, split at the first four newlines: method, path, header name, header value; the rest
 // is the body. The target computes independently whether the request is correctly signed and
@@ -11,15 +13,15 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "operator/common/clock.h"
 #include "operator/controller/http_server.h"
 #include "operator/kube/encoding.h"
-#include "operator/kube/fake_kube_client.h"
+#include "operator/kube/kube_client.h"
 #include "operator/reconcilers/application_metrics.h"
 #include "operator/reconcilers/webhook_receiver.h"
 
@@ -51,10 +53,91 @@ class CountingMetrics final : public gantry::reconcilers::SyncMetrics {
   int count = 0;
 };
 
-gantry::kube::FakeKubeClient& Client() {
-  static gantry::kube::FakeKubeClient* client = [] {
-    static gantry::FakeClock clock;
-    auto* c = new gantry::kube::FakeKubeClient(clock);
+// The objects the receiver may read; every other call is a bug in the receiver.
+class ObjectsClient final : public gantry::kube::KubeClient {
+ public:
+  void Add(gantry::kube::Object object) {
+    auto ref = gantry::kube::ResourceRef::FromObject(object);
+    Check(ref.ok());
+    objects_[ref->ToString()] = std::move(object);
+  }
+
+  gantry::Result<gantry::kube::Object> Get(const gantry::kube::ResourceRef& ref,
+                                           const gantry::kube::GetOptions&) override {
+    auto it = objects_.find(ref.ToString());
+    if (it == objects_.end()) return gantry::NotFound(ref.ToString() + " not found");
+    return it->second;
+  }
+
+  gantry::Result<gantry::kube::RestMapping> Mapping(
+      const gantry::kube::GroupVersionKind&) override {
+    return Unused();
+  }
+  gantry::Result<gantry::kube::RestMapping> MappingForResource(const std::string&,
+                                                               const std::string&,
+                                                               const std::string&) override {
+    return Unused();
+  }
+  gantry::Result<gantry::kube::Object> ServerVersion() override { return Unused(); }
+  gantry::Result<gantry::kube::ObjectList> List(const gantry::kube::GroupVersionKind&,
+                                                const std::string&,
+                                                const gantry::kube::ListOptions&) override {
+    return Unused();
+  }
+  gantry::Result<gantry::kube::Object> Create(const gantry::kube::Object&,
+                                              const gantry::kube::WriteOptions&) override {
+    return Unused();
+  }
+  gantry::Result<gantry::kube::Object> Update(const gantry::kube::Object&,
+                                              const gantry::kube::WriteOptions&) override {
+    return Unused();
+  }
+  gantry::Result<gantry::kube::Object> UpdateStatus(const gantry::kube::Object&,
+                                                    const gantry::kube::WriteOptions&) override {
+    return Unused();
+  }
+  gantry::Status Delete(const gantry::kube::ResourceRef&,
+                        const gantry::kube::DeleteOptions&) override {
+    return Unused();
+  }
+  gantry::Result<gantry::kube::Object> Patch(const gantry::kube::ResourceRef&,
+                                             gantry::kube::PatchType, const gantry::kube::Object&,
+                                             const gantry::kube::PatchOptions&) override {
+    return Unused();
+  }
+  gantry::Result<gantry::kube::Object> Apply(const gantry::kube::Object&,
+                                             const gantry::kube::ApplyOptions&) override {
+    return Unused();
+  }
+  gantry::Result<gantry::kube::Object> GetScale(const gantry::kube::ResourceRef&) override {
+    return Unused();
+  }
+  gantry::Result<gantry::kube::Object> UpdateScale(const gantry::kube::ResourceRef&, int32_t,
+                                                   const gantry::kube::WriteOptions&) override {
+    return Unused();
+  }
+  gantry::Result<gantry::kube::Object> CreateSubresource(
+      const gantry::kube::ResourceRef&, const std::string&, const gantry::kube::Object&,
+      const gantry::kube::WriteOptions&) override {
+    return Unused();
+  }
+  gantry::Status Watch(const gantry::kube::GroupVersionKind&, const std::string&,
+                       const gantry::kube::WatchOptions&,
+                       const std::function<gantry::Status(const gantry::kube::WatchEvent&)>&,
+                       std::stop_token) override {
+    return Unused();
+  }
+
+ private:
+  static gantry::Status Unused() {
+    std::abort();  // the receiver only reads GitRepositories and Secrets
+  }
+  std::map<std::string, gantry::kube::Object> objects_;
+};
+
+ObjectsClient& Client() {
+  static ObjectsClient* client = [] {
+    auto* c = new ObjectsClient();
     auto repo = [](std::string name, nlohmann::json spec) {
       return nlohmann::json{{"apiVersion", "gantry.io/v1alpha1"},
                             {"kind", "GitRepository"},
@@ -62,15 +145,13 @@ gantry::kube::FakeKubeClient& Client() {
                             {"spec", spec}};
     };
     const std::string url = "https://example.invalid/r.git";
-    Check(c->Create(repo("repo", {{"url", url}, {"webhookSecretRef", {{"name", "hook"}}}})).ok());
-    Check(c->Create(repo("nosecret", {{"url", url}})).ok());
-    Check(
-        c->Create(repo("missing", {{"url", url}, {"webhookSecretRef", {{"name", "gone"}}}})).ok());
-    Check(c->Create({{"apiVersion", "v1"},
-                     {"kind", "Secret"},
-                     {"metadata", {{"name", "hook"}, {"namespace", "default"}}},
-                     {"data", {{"token", gantry::kube::Base64Encode(kToken)}}}})
-              .ok());
+    c->Add(repo("repo", {{"url", url}, {"webhookSecretRef", {{"name", "hook"}}}}));
+    c->Add(repo("nosecret", {{"url", url}}));
+    c->Add(repo("missing", {{"url", url}, {"webhookSecretRef", {{"name", "gone"}}}}));
+    c->Add({{"apiVersion", "v1"},
+            {"kind", "Secret"},
+            {"metadata", {{"name", "hook"}, {"namespace", "default"}}},
+            {"data", {{"token", gantry::kube::Base64Encode(kToken)}}}});
     return c;
   }();
   return *client;
