@@ -135,6 +135,17 @@ def _median(results, scenario, system, figure):
     return f["median"] if f else None
 
 
+def add_ratios(scn: dict) -> None:
+    """Gantry's median over each peer's, figure by figure."""
+    g = scn["systems"].get("gantry", {})
+    for name, p in scn["systems"].items():
+        if name == "gantry" or p.get("status") != "ran" or g.get("status") != "ran":
+            continue
+        scn.setdefault("ratios", {})[name] = {
+            f: stats.ratio(v, p["figures"].get(f)) for f, v in g["figures"].items()
+            if isinstance(v, dict) and isinstance(p["figures"].get(f), dict)}
+
+
 def summarize(raw: dict) -> dict:
     out = {}
     for k, vals in raw.items():
@@ -263,6 +274,7 @@ def merge(out: str, parts: list[str]) -> int:
             loaded.append(json.load(f))
     merged = {"run": dict(loaded[0]["run"]), "machine": loaded[0]["machine"], "systems": {},
               "scenarios": {}}
+    p_of = {id(r): p for p, r in zip(parts, loaded)}
     merged["run"]["parts"] = [dict(r["run"], file=os.path.basename(p),
                                    scenarios=list(r["scenarios"]))
                               for p, r in zip(parts, loaded)]
@@ -272,7 +284,13 @@ def merge(out: str, parts: list[str]) -> int:
         for name, entry in r["systems"].items():
             if merged["systems"].get(name, {}).get("status") != "ran":
                 merged["systems"][name] = entry
-        merged["scenarios"].update(r["scenarios"])
+        for key, scn in r["scenarios"].items():
+            into = merged["scenarios"].setdefault(key, {"title": scn["title"], "systems": {}})
+            for name, entry in scn["systems"].items():
+                into["systems"][name] = dict(entry, part=os.path.basename(p_of[id(r)]))
+    for scn in merged["scenarios"].values():
+        scn.pop("ratios", None)
+        add_ratios(scn)
     merged["targets"] = targets(merged)
     with open(out, "w") as f:
         json.dump(merged, f, indent=1, ensure_ascii=False)
@@ -280,6 +298,21 @@ def merge(out: str, parts: list[str]) -> int:
     print_table(merged)
     print(f"\nresults: {out}")
     return 0
+
+
+def save(results: dict, out: str, started: datetime.datetime) -> None:
+    """Writes the results so far (after every scenario, so that an interrupted run keeps
+    what it measured)."""
+    results["targets"] = targets(results)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    results["run"]["finished"] = now.isoformat(timespec="seconds")
+    results["run"]["seconds"] = round((now - started).total_seconds())
+    results["machine"]["load_average_at_end"] = os.getloadavg()
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out + ".tmp", "w") as f:
+        json.dump(results, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    os.replace(out + ".tmp", out)
 
 
 def main() -> int:
@@ -417,13 +450,8 @@ def main() -> int:
                                               "reason": f"{type(e).__name__}: {e}"}
                 finally:
                     s.stop()
-            g = scn["systems"].get("gantry", {})
-            for name, p in scn["systems"].items():
-                if name == "gantry" or p.get("status") != "ran" or g.get("status") != "ran":
-                    continue
-                scn.setdefault("ratios", {})[name] = {
-                    f: stats.ratio(v, p["figures"].get(f)) for f, v in g["figures"].items()
-                    if isinstance(v, dict) and isinstance(p["figures"].get(f), dict)}
+            add_ratios(scn)
+            save(results, args.out, started)
     except KeyboardInterrupt:
         failures += 1
         log("interrupted")
@@ -436,16 +464,7 @@ def main() -> int:
         git.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    results["targets"] = targets(results)
-    results["run"]["finished"] = datetime.datetime.now(
-        datetime.timezone.utc).isoformat(timespec="seconds")
-    results["run"]["seconds"] = round(
-        (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds())
-    results["machine"]["load_average_at_end"] = os.getloadavg()
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w") as f:
-        json.dump(results, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    save(results, args.out, started)
     print_table(results)
     print(f"\nresults: {args.out} ({results['run']['seconds']}s)")
     if failures:

@@ -2,8 +2,8 @@
 
 Env describes one control plane started by hack/cluster (the shared one, or a private one under
 GANTRY_CLUSTER_DIR): its kubeconfig, the apiserver URL, an admin bearer token and the CA file.
-Requests go only to that apiserver on 127.0.0.1. Thread-safe: every call opens its own
-connection (keep-alive is not worth a lock at the rates the driver polls).
+Requests go only to that apiserver on 127.0.0.1. Thread-safe: each thread keeps its own
+keep-alive connection.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import os
 import shlex
 import ssl
 import subprocess
+import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ class Env:
     cluster_dir: str
     bin_dir: str = os.path.join(REPO, ".cache", "bin")
     _ctx: ssl.SSLContext | None = field(default=None, repr=False)
+    _local: threading.local = field(default_factory=threading.local, repr=False)
 
     @staticmethod
     def load(cluster_dir: str | None = None) -> "Env":
@@ -66,14 +68,26 @@ class Env:
             self._ctx = ssl.create_default_context(cafile=self.ca_file)
         return self._ctx
 
+    def _connection(self, timeout: float) -> http.client.HTTPSConnection:
+        """This thread's keep-alive connection: a TLS handshake per request would cost more
+        than the request on a loaded machine, and would slow the driver's side of a timed
+        window (creating 250 applications) for every system alike."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            url = urllib.parse.urlsplit(self.server)
+            conn = http.client.HTTPSConnection(url.hostname, url.port, context=self._context(),
+                                               timeout=timeout)
+            self._local.conn = conn
+        conn.timeout = timeout
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout)
+        return conn
+
     def request(self, method: str, path: str, body=None,
                 content_type: str = "application/json", timeout: float = 60,
                 accept: str = "application/json") -> tuple[int, bytes]:
         """One request; body (dict/list, str or bytes) is sent as JSON when not bytes/str.
         Returns (status, body); raises OSError on connection failures only."""
-        url = urllib.parse.urlsplit(self.server)
-        conn = http.client.HTTPSConnection(url.hostname, url.port, context=self._context(),
-                                           timeout=timeout)
         if body is not None and not isinstance(body, (bytes, str)):
             body = json.dumps(body)
         if isinstance(body, str):
@@ -81,12 +95,19 @@ class Env:
         headers = {"Authorization": f"Bearer {self.token}", "Accept": accept}
         if body is not None:
             headers["Content-Type"] = content_type
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            resp = conn.getresponse()
-            return resp.status, resp.read()
-        finally:
-            conn.close()
+        for attempt in (1, 2):
+            conn = self._connection(timeout)
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                resp = conn.getresponse()
+                return resp.status, resp.read()
+            except (http.client.HTTPException, OSError):
+                # The server closed an idle keep-alive connection: once more on a new one.
+                conn.close()
+                self._local.conn = None
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def call(self, method: str, path: str, body=None, content_type: str = "application/json",
              ok=(200, 201, 202)) -> dict:

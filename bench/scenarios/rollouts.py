@@ -1,6 +1,7 @@
 """Progressive-delivery scenarios, run once per system of the rollouts family."""
 from __future__ import annotations
 
+import concurrent.futures
 import time
 
 from bench.lib import apimetrics, content, procstat
@@ -154,10 +155,13 @@ def idle_rollouts(ctx: Context, system: Controller) -> dict:
     with ctx.running(system, f"{system.name}-idle") as ns:
         ctx.settle(system)
         idle = procstat.rss_kib(system.pids()) / MIB
-        for i in range(n):
+        def create(i):
             name = f"idle-{i:04d}"
             ctx.env.apply(_path(system, ns, "rollouts", name),
                           content.rollout(system.api_group, name, "registry.invalid/idle:1", 1))
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(pool.map(create, range(n)))
 
         def healthy():
             items = ctx.env.list(_path(system, ns, "rollouts"))
