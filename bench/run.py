@@ -264,6 +264,25 @@ def print_table(results: dict) -> None:
         print(f"  {t['target']:<58} {str(t['value'] or '-'):<48} {mark} {t['note']}", file=out)
 
 
+def split_sync_figures(results: dict) -> None:
+    """Results written before the no-op scenario prefixed its sync's figures held the sync's
+    cpu_seconds and api_requests as the first value of the resync's lists (the sync ran and
+    appended first; its wall_seconds has one value). Moves them to sync_* as runs now write."""
+    for key, scn in results.get("scenarios", {}).items():
+        if not key.startswith("noop_resync_"):
+            continue
+        for entry in scn["systems"].values():
+            figs = entry.get("figures") or {}
+            if "wall_seconds" not in figs or "sync_wall_seconds" in figs:
+                continue
+            for name in ("wall_seconds", "peak_rss_mib", "objects_per_second"):
+                figs["sync_" + name] = figs.pop(name)
+            for name in ("cpu_seconds", "api_requests"):
+                values = figs[name]["values"]
+                figs["sync_" + name] = stats.summary(values[:1])
+                figs[name] = stats.summary(values[1:])
+
+
 def merge(out: str, parts: list[str]) -> int:
     """Combines results of runs that each ran some scenarios (--only) into one file, for
     instance the gitops family on a private control plane and the rollouts family on another,
@@ -275,6 +294,8 @@ def merge(out: str, parts: list[str]) -> int:
     merged = {"run": dict(loaded[0]["run"]), "machine": loaded[0]["machine"], "systems": {},
               "scenarios": {}}
     p_of = {id(r): p for p, r in zip(parts, loaded)}
+    for r in loaded:
+        split_sync_figures(r)
     merged["run"]["parts"] = [dict(r["run"], file=os.path.basename(p),
                                    scenarios=list(r["scenarios"]))
                               for p, r in zip(parts, loaded)]

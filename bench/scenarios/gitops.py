@@ -23,7 +23,7 @@ def _wait_all_ready(ctx: Context, system: Controller, ns: str, total: int, what:
 
 
 def _sync(ctx: Context, system: Controller, ns: str, paths: list[str], objects: int,
-          out: dict) -> None:
+          out: dict, prefix: str = "") -> None:
     """Creates the source and applications in a running system and measures until all are
     Ready: wall time, peak RSS, CPU, API requests, objects per second."""
     pids = system.pids
@@ -38,11 +38,11 @@ def _sync(ctx: Context, system: Controller, ns: str, paths: list[str], objects: 
     cpu = procstat.cpu_seconds(pids()) - cpu0
     peak = max(sampler.stop(), procstat.hwm_kib(pids()))
     api = apimetrics.diff(api0, apimetrics.snapshot(ctx.env))
-    out.setdefault("wall_seconds", []).append(wall)
-    out.setdefault("peak_rss_mib", []).append(peak / MIB)
-    out.setdefault("cpu_seconds", []).append(cpu)
-    out.setdefault("objects_per_second", []).append(objects / wall)
-    out.setdefault("api_requests", []).append(api["total"])
+    out.setdefault(prefix + "wall_seconds", []).append(wall)
+    out.setdefault(prefix + "peak_rss_mib", []).append(peak / MIB)
+    out.setdefault(prefix + "cpu_seconds", []).append(cpu)
+    out.setdefault(prefix + "objects_per_second", []).append(objects / wall)
+    out.setdefault(prefix + "api_requests", []).append(api["total"])
     log(f"  {system.name}: {len(paths)} apps / {objects} objects Ready in {wall:.2f}s, "
         f"peak {peak / MIB:.1f} MiB, {cpu:.2f} CPU-s, {api['total']} API requests")
 
@@ -121,7 +121,7 @@ def noop_resync(ctx: Context, system: Controller, objects: int) -> dict:
         ctx.settle(system)
         idle_rss_mib = procstat.rss_kib(system.pids()) / MIB
         out["idle_rss_mib"] = [idle_rss_mib]
-        _sync(ctx, system, ns, paths, sets * per, out)
+        _sync(ctx, system, ns, paths, sets * per, out, prefix="sync_")
         apimetrics.wait_quiet(ctx.env, timeout=ctx.sizes.quiet_timeout_s)
         ctx.settle(system)
         rss = procstat.rss_kib(system.pids()) / MIB
