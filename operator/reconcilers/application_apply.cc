@@ -28,7 +28,12 @@ nlohmann::json Comparable(const kube::Object& object) {
 
 std::string Short(const nlohmann::json& value) {
   std::string text = value.dump();
-  if (text.size() > 120) text = text.substr(0, 117) + "...";
+  if (text.size() > 120) {
+    // Cut at a character boundary, so the line stays valid UTF-8 (it is stored in JSON).
+    size_t cut = 117;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = text.substr(0, cut) + "...";
+  }
   return text;
 }
 

@@ -84,7 +84,10 @@ Result<AppDiff> DiffDesiredState(kube::KubeClient& client, const api::Applicatio
   if (!diff.changes) diff.text += "no changes\n";
   diff.text.pop_back();
   if (diff.text.size() > kMaxDiffText) {
-    diff.text.resize(kMaxDiffText);
+    // Cut at a character boundary: the text must stay valid UTF-8 to be stored.
+    size_t cut = kMaxDiffText;
+    while (cut > 0 && (static_cast<unsigned char>(diff.text[cut]) & 0xC0) == 0x80) --cut;
+    diff.text.resize(cut);
     diff.text += "\n... (cut at 512 KiB)";
   }
   return diff;

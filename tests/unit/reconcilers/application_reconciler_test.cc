@@ -495,6 +495,22 @@ TEST_F(ApplicationReconcilerTest, DiffRequestIsAnsweredWithoutSyncing) {
   EXPECT_EQ(Writes(), 1);
 }
 
+TEST(DescribeChangesTest, LongValuesAreCutAtCharacterBoundaries) {
+  std::string long_value;
+  for (int i = 0; i < 100; ++i) long_value += "\xc3\xa9";  // é
+  const kube::Object live = {{"apiVersion", "v1"},
+                             {"kind", "ConfigMap"},
+                             {"metadata", {{"name", "a"}, {"namespace", "ns"}}},
+                             {"data", {{"k", "x" + long_value}}}};
+  kube::Object desired = live;
+  desired["data"]["k"] = long_value;
+  const auto lines = DescribeChanges(desired, live, {});
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_THAT(lines[0], HasSubstr("..."));
+  // Stored in the diff ConfigMap as JSON: must be valid UTF-8 (dump throws otherwise).
+  EXPECT_NO_THROW((void)kube::Object(lines[0]).dump());
+}
+
 TEST(OutOfScopeTest, NoScopeRestrictsNothing) {
   manifest::Object o;
   o.json = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "x"}}}};
