@@ -1,15 +1,19 @@
 #include "operator/cli/rollout_cli.h"
 
 #include <fmt/format.h>
+#include <poll.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <stop_token>
 #include <string>
 #include <thread>
 #include <utility>
@@ -17,6 +21,7 @@
 
 #include "operator/cli/rollout_actions.h"
 #include "operator/cli/rollout_view.h"
+#include "operator/cli/rollout_watch.h"
 #include "operator/common/duration.h"
 #include "operator/kube/rest_config.h"
 #include "operator/kube/rest_kube_client.h"
@@ -82,37 +87,97 @@ int WithClient(const CommonOptions& o, F action) {
   return Report(action(*c->client, RolloutRef{c->ns, ""}));
 }
 
+// True when stdout is a pipe or socket whose reader has gone (POLLERR/POLLHUP), so a watch
+// piped into `head` ends even when nothing changes.
+bool StdoutGone() {
+  pollfd p{fileno(stdout), POLLOUT, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
+}
+
+// Ends `source` on SIGINT, SIGTERM or SIGHUP (Ctrl-C, kill, a closed terminal). The signals
+// are blocked in every thread and taken here with sigtimedwait, so no handler runs at an
+// awkward moment. Must be constructed before any other thread starts.
+class StopOnSignals {
+ public:
+  explicit StopOnSignals(std::stop_source& source) {
+    sigemptyset(&set_);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set_, sig);
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+    thread_ = std::jthread([this, &source](std::stop_token stop) {
+      const timespec wait{0, 200'000'000};
+      while (!stop.stop_requested()) {
+        if (sigtimedwait(&set_, nullptr, &wait) > 0) {
+          source.request_stop();
+          return;
+        }
+      }
+    });
+  }
+  ~StopOnSignals() {
+    thread_.request_stop();
+    thread_.join();
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  StopOnSignals(const StopOnSignals&) = delete;
+  StopOnSignals& operator=(const StopOnSignals&) = delete;
+
+ private:
+  sigset_t set_;
+  sigset_t old_;
+  std::jthread thread_;
+};
+
 int Get(const CommonOptions& o, const std::string& name, bool watch, const std::string& timeout) {
+  // Before any thread exists (the client may start some), so that all of them block signals.
+  std::stop_source stop;
+  std::optional<StopOnSignals> signals;
+  if (watch) signals.emplace(stop);
   Result<Connection> c = Connect(o);
   if (!c.ok()) {
     fmt::print(stderr, "error: {}\n", c.status().message());
     return 1;
   }
-  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (!watch) {
+    Result<RolloutView> view = FetchRolloutView(*c->client, c->ns, name);
+    if (!view.ok()) {
+      fmt::print(stderr, "error: {}\n", view.status().message());
+      return 1;
+    }
+    fmt::print("{}", RenderRolloutView(*view, RealClock().Now()));
+    return 0;
+  }
+  WatchRolloutOptions options;
   if (!timeout.empty()) {
     Result<Millis> d = ParseDuration(timeout);
     if (!d.ok()) {
       fmt::print(stderr, "error: --timeout: {}\n", d.status().message());
       return 1;
     }
-    deadline = std::chrono::steady_clock::now() + *d;
+    options.deadline = std::chrono::steady_clock::now() + *d;
   }
-  const bool tty = isatty(fileno(stdout)) != 0;
-  while (true) {
-    Result<RolloutView> view = FetchRolloutView(*c->client, c->ns, name);
-    if (!view.ok()) {
-      fmt::print(stderr, "error: {}\n", view.status().message());
-      return 1;
+  // A terminal gets the tree redrawn in place; anything else one tree per change, separated
+  // by a blank line, which scripts and tests can read.
+  options.redraw = isatty(fileno(stdout)) != 0;
+  options.output_gone = StdoutGone;
+  // A closed pipe is an error from fwrite, not a fatal signal.
+  std::signal(SIGPIPE, SIG_IGN);
+  bool first = true;
+  const FrameSink emit = [&](const std::string& frame) {
+    std::string out;
+    if (options.redraw) {
+      out = "\033[H\033[2J" + frame;
+    } else {
+      out = (first ? "" : "\n") + frame;
     }
-    const std::string text = RenderRolloutView(*view, RealClock().Now());
-    if (watch && tty) fmt::print("\033[H\033[2J");
-    fmt::print("{}", text);
-    std::fflush(stdout);
-    if (!watch) return 0;
-    if (deadline && std::chrono::steady_clock::now() >= *deadline) return 0;
-    if (!tty) fmt::print("\n");
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    first = false;
+    return std::fwrite(out.data(), 1, out.size(), stdout) == out.size() && std::fflush(stdout) == 0;
+  };
+  Status s = WatchRollout(*c->client, c->ns, name, options, emit, stop.get_token(), RealClock());
+  if (!s.ok()) {
+    fmt::print(stderr, "error: {}\n", s.message());
+    return 1;
   }
+  return 0;
 }
 
 CLI::App* AddNamed(CLI::App& group, const std::string& cmd, const std::string& help,

@@ -83,6 +83,26 @@ std::vector<std::string> Images(const json& rs) {
   return out;
 }
 
+// " last: <metric>=<value>(<phase>) ...": each metric's newest measurement, so that a watch
+// shows the numbers the decision is made on.
+std::string LastMeasurements(const json& run) {
+  const json results = At(run, {"status", "metricResults"});
+  if (!results.is_array()) return "";
+  std::vector<std::string> parts;
+  for (const json& m : results) {
+    const json measurements = m.value("measurements", json::array());
+    if (!measurements.is_array() || measurements.empty()) continue;
+    const json& last = measurements.back();
+    std::string value = Str(last.value("value", json()));
+    if (value.size() > 24) value = value.substr(0, 21) + "...";
+    if (value.empty()) value = "-";
+    parts.push_back(fmt::format("{}={}({})", Str(m.value("name", json())), value,
+                                Str(last.value("phase", json()))));
+  }
+  if (parts.empty()) return "";
+  return fmt::format(" last: {}", fmt::join(parts, " "));
+}
+
 struct Row {
   std::string prefix;  // tree drawing
   std::string name;
@@ -103,32 +123,39 @@ std::string FormatAge(Clock::Duration d) {
   return fmt::format("{}d", s / 86400);
 }
 
+RolloutView AssembleRolloutView(kube::Object rollout, std::vector<kube::Object> replica_sets,
+                                std::vector<kube::Object> pods,
+                                std::vector<kube::Object> analysis_runs) {
+  RolloutView view;
+  view.rollout = std::move(rollout);
+  const std::string uid = kube::UidOf(view.rollout);
+  for (kube::Object& rs : replica_sets) {
+    if (rollout::ReadReplicaSet(rs).controller_uid == uid)
+      view.replica_sets.push_back(std::move(rs));
+  }
+  view.pods = std::move(pods);
+  view.analysis_runs = std::move(analysis_runs);
+  return view;
+}
+
 Result<RolloutView> FetchRolloutView(kube::KubeClient& client, const std::string& ns,
                                      const std::string& name) {
-  RolloutView view;
   Result<kube::Object> r = client.Get({kRollout, ns, name});
   if (!r.ok()) return r.status().WithContext(fmt::format("Rollout {}/{}", ns, name));
-  view.rollout = std::move(r).value();
-  const std::string uid = kube::UidOf(view.rollout);
   Result<kube::LabelSelector> selector =
-      kube::LabelSelector::FromJson(At(view.rollout, {"spec", "selector"}));
+      kube::LabelSelector::FromJson(At(*r, {"spec", "selector"}));
   kube::ListOptions options;
   if (selector.ok()) options.label_selector = selector->ToString();
   Result<kube::ObjectList> sets = client.ListAll(kReplicaSet, ns, options);
   if (!sets.ok()) return sets.status();
-  for (kube::Object& rs : sets->items) {
-    if (rollout::ReadReplicaSet(rs).controller_uid == uid)
-      view.replica_sets.push_back(std::move(rs));
-  }
   Result<kube::ObjectList> pods = client.ListAll(kPod, ns, options);
   if (!pods.ok()) return pods.status();
-  view.pods = std::move(pods->items);
   kube::ListOptions run_options;
   run_options.label_selector = fmt::format("{}={}", rollout::kRolloutNameLabel, name);
   Result<kube::ObjectList> runs = client.ListAll(kAnalysisRun, ns, run_options);
   // A cluster without the AnalysisRun CRD still shows the rest.
-  if (runs.ok()) view.analysis_runs = std::move(runs->items);
-  return view;
+  return AssembleRolloutView(std::move(r).value(), std::move(sets->items), std::move(pods->items),
+                             runs.ok() ? std::move(runs->items) : std::vector<kube::Object>{});
 }
 
 std::string RenderRolloutView(const RolloutView& view, Clock::TimePoint now) {
@@ -278,7 +305,7 @@ std::string RenderRolloutView(const RolloutView& view, Clock::TimePoint now) {
       }
       children.push_back({"", Str(At(*run, {"metadata", "name"})), "AnalysisRun",
                           fmt::format("{} {}", PhaseIcon(p), p), Age(*run, now),
-                          fmt::format("✔ {},✖ {}", ok, bad)});
+                          fmt::format("✔ {},✖ {}{}", ok, bad, LastMeasurements(*run))});
       grandchildren.emplace_back();
     }
     for (size_t i = 0; i < children.size(); ++i) {

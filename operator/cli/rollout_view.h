@@ -3,8 +3,9 @@
 // images, replica counts), then revisions newest first, each with its ReplicaSet, that set's
 // pods and the AnalysisRuns of that revision.
 //
-// FetchRolloutView reads the objects (one Get and three Lists); RenderRolloutView is pure and
-// tested on its own. Safe from any thread.
+// FetchRolloutView reads the objects (one Get and three Lists); `get --watch` assembles the same
+// view from its informers' caches (rollout_watch.h). RenderRolloutView is pure and tested on
+// its own. Safe from any thread.
 #pragma once
 
 #include <string>
@@ -22,6 +23,12 @@ struct RolloutView {
   std::vector<kube::Object> pods;           // matching the Rollout's selector
   std::vector<kube::Object> analysis_runs;  // labelled with the Rollout's name
 };
+
+// A view of `rollout` from candidate objects: keeps the ReplicaSets the Rollout controls, and
+// the pods and AnalysisRuns as given (already selected by the Rollout's selector and name).
+RolloutView AssembleRolloutView(kube::Object rollout, std::vector<kube::Object> replica_sets,
+                                std::vector<kube::Object> pods,
+                                std::vector<kube::Object> analysis_runs);
 
 // NotFound naming the Rollout when it does not exist.
 Result<RolloutView> FetchRolloutView(kube::KubeClient& client, const std::string& ns,

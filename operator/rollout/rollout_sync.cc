@@ -3,12 +3,18 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <set>
+#include <string>
+
+#include "operator/analysis/run_history.h"
 #include "operator/api/conditions.h"
 #include "operator/rollout/analysis.h"
 #include "operator/rollout/blue_green.h"
 #include "operator/rollout/canary.h"
 #include "operator/rollout/replica_math.h"
 #include "operator/rollout/restart.h"
+#include "operator/rollout/service.h"
 #include "operator/rollout/status.h"
 #include "operator/rollout/sync.h"
 #include "operator/rollout/traffic_router.h"
@@ -34,9 +40,10 @@ Status WriteStatus(RolloutContext& ctx) {
   return Status::Ok();
 }
 
-// An invalid spec: Degraded with the reason, no retry until the spec changes.
-Result<SyncOutcome> Stall(const Collaborators& deps, const kube::Object& object,
-                          api::Rollout rollout, const Status& why) {
+// An invalid spec: Degraded with the reason in status, condition and event; nothing else is
+// touched. Returns the Rollout with the status written.
+Result<api::Rollout> RecordInvalidSpec(const Collaborators& deps, const kube::Object& object,
+                                       api::Rollout rollout, const Status& why) {
   const api::RolloutStatus old = rollout.status;
   api::RolloutStatus& st = rollout.status;
   const api::Time now = deps.clock.Now();
@@ -45,6 +52,10 @@ Result<SyncOutcome> Stall(const Collaborators& deps, const kube::Object& object,
   st.message = message;
   st.observed_generation = rollout.metadata.generation;
   api::MarkStalled(st.conditions, rollout.metadata.generation, "InvalidSpec", why.message(), now);
+  api::SetCondition(st.conditions,
+                    {"InvalidSpec", std::string(api::kConditionTrue), rollout.metadata.generation,
+                     std::nullopt, "InvalidSpec", why.message(), json::object()},
+                    now);
   api::SetCondition(st.conditions,
                     {"Progressing", std::string(api::kConditionFalse), rollout.metadata.generation,
                      std::nullopt, "InvalidSpec", why.message(), json::object()},
@@ -58,11 +69,56 @@ Result<SyncOutcome> Stall(const Collaborators& deps, const kube::Object& object,
     Result<kube::Object> written = deps.client.UpdateStatus(updated, {false, deps.field_manager});
     if (!written.ok()) return written.status();
   }
+  return rollout;
+}
+
+// Invalid on its own: no retry until the spec changes.
+Result<SyncOutcome> Stall(const Collaborators& deps, const kube::Object& object,
+                          api::Rollout rollout, const Status& why) {
+  Result<api::Rollout> recorded = RecordInvalidSpec(deps, object, std::move(rollout), why);
+  if (!recorded.ok()) return recorded.status();
   SyncOutcome out;
   out.kind = SyncOutcome::Kind::kStalled;
-  out.message = message;
-  out.rollout = std::move(rollout);
+  out.message = "InvalidSpec: " + why.message();
+  out.rollout = std::move(recorded).value();
   return out;
+}
+
+// Invalid because a Service it names is missing: the same InvalidSpec, but Services are not
+// watched, so look again after a while to notice the Service once it is created.
+constexpr std::chrono::seconds kMissingServiceRecheck{10};
+
+Result<SyncOutcome> WaitForServices(const Collaborators& deps, const kube::Object& object,
+                                    api::Rollout rollout, const Status& why) {
+  Result<api::Rollout> recorded = RecordInvalidSpec(deps, object, std::move(rollout), why);
+  if (!recorded.ok()) return recorded.status();
+  SyncOutcome out;
+  out.kind = SyncOutcome::Kind::kDone;
+  out.message = "InvalidSpec: " + why.message();
+  out.requeue_after = kMissingServiceRecheck;
+  out.rollout = std::move(recorded).value();
+  return out;
+}
+
+// The runs the Rollout's status still points at: never garbage, whatever their phase.
+std::set<std::string> TrackedAnalysisRuns(const api::RolloutStatus& st) {
+  std::set<std::string> names;
+  for (const auto* tracked : {&st.canary.current_step_analysis_run_status,
+                              &st.canary.current_background_analysis_run_status,
+                              &st.blue_green.pre_promotion_analysis_run_status,
+                              &st.blue_green.post_promotion_analysis_run_status}) {
+    if (*tracked && !(*tracked)->name.empty()) names.insert((*tracked)->name);
+  }
+  return names;
+}
+
+// Keeps the newest 5 successful and 5 unsuccessful finished runs of this Rollout (Argo
+// Rollouts' analysisRunHistoryLimit defaults); older ones would pile up with every retry and
+// every revision. Best effort: a failed delete is logged and tried again on the next pass.
+void DeleteOldRuns(RolloutContext& ctx) {
+  Status s = analysis::DeleteOldAnalysisRuns(ctx.client, ctx.analysis_runs,
+                                             TrackedAnalysisRuns(ctx.rollout.status));
+  if (!s.ok()) spdlog::warn("Rollout {}: {}", ctx.Key(), s.ToString());
 }
 
 int32_t CanaryWeightAfter(RolloutContext& ctx) {
@@ -123,6 +179,10 @@ Result<SyncOutcome> SyncRollout(const Collaborators& deps, const kube::ObjectKey
   if (Status valid = decoded->Validate(); !valid.ok()) {
     return Stall(deps, *object, std::move(decoded).value(), valid);
   }
+  if (Status services = CheckReferencedServices(deps.client, *decoded); !services.ok()) {
+    if (services.code() != StatusCode::kNotFound) return services;
+    return WaitForServices(deps, *object, std::move(decoded).value(), services);
+  }
 
   RolloutContext ctx(deps, std::move(decoded).value(), *object);
   Status s = [&]() -> Status {
@@ -165,9 +225,11 @@ Result<SyncOutcome> SyncRollout(const Collaborators& deps, const kube::ObjectKey
   }
 
   ctx.pause.ApplyTo(ctx.rollout.status, ctx.now);
+  api::RemoveCondition(ctx.rollout.status.conditions, "InvalidSpec");  // valid again
   RecordReplicaRatio(ctx);
   FinishStatus(ctx);
   GANTRY_RETURN_IF_ERROR(WriteStatus(ctx));
+  DeleteOldRuns(ctx);
 
   SyncOutcome out;
   out.kind = SyncOutcome::Kind::kDone;

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "operator/rollout/pod_template_hash.h"
 
 namespace gantry::rollout {
@@ -26,6 +30,30 @@ Result<kube::Object> GetService(RolloutContext& ctx, const std::string& name,
 }
 
 }  // namespace
+
+Status CheckReferencedServices(kube::KubeClient& client, const api::Rollout& rollout) {
+  std::vector<std::pair<std::string, std::string>> refs;  // (field, name)
+  if (const auto& c = rollout.spec.strategy.canary) {
+    refs.emplace_back("spec.strategy.canary.stableService", c->stable_service);
+    refs.emplace_back("spec.strategy.canary.canaryService", c->canary_service);
+  }
+  if (const auto& b = rollout.spec.strategy.blue_green) {
+    refs.emplace_back("spec.strategy.blueGreen.activeService", b->active_service);
+    refs.emplace_back("spec.strategy.blueGreen.previewService", b->preview_service);
+  }
+  const std::string& ns = rollout.metadata.namespace_;
+  for (const auto& [field, name] : refs) {
+    if (name.empty()) continue;
+    Result<kube::Object> svc = client.Get({kService, ns, name});
+    if (svc.ok()) continue;
+    if (svc.status().code() == StatusCode::kNotFound) {
+      return NotFound(fmt::format("{}: Service {}/{} does not exist; create it", field, ns, name));
+    }
+    return svc.status().WithContext(
+        fmt::format("reading Service {}/{} named by {}", ns, name, field));
+  }
+  return Status::Ok();
+}
 
 std::string SelectedHash(const kube::Object& service) {
   if (!service.is_object() || !service.contains("spec")) return "";

@@ -7,10 +7,17 @@
 #include <string>
 #include <string_view>
 
+#include "operator/api/rollout.h"
 #include "operator/common/status.h"
+#include "operator/kube/kube_client.h"
 #include "operator/rollout/context.h"
 
 namespace gantry::rollout {
+
+// Checks, before a pass touches anything, that every Service the strategy names exists
+// (canary stableService/canaryService, blue/green activeService/previewService). NotFound
+// naming the first missing Service and the spec field that names it. Reads through `client`.
+Status CheckReferencedServices(kube::KubeClient& client, const api::Rollout& rollout);
 
 // The hash `service` selects today ("" when it selects no hash).
 std::string SelectedHash(const kube::Object& service);

@@ -112,6 +112,15 @@ TEST_F(RolloutCliTest, UndoGoesBackToThePreviousRevisionAndReusesItsReplicaSet) 
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("no revision 7"), std::string::npos);
   EXPECT_NE(missing.status().message().find("revisions: 2, 3"), std::string::npos);
+
+  // --to-revision: any revision still in the history, here the second image.
+  auto to_second = cli::UndoRollout(w.client, ref, 2);
+  ASSERT_TRUE(to_second.ok()) << to_second.status().ToString();
+  EXPECT_NE(to_second->find("revision 2"), std::string::npos) << *to_second;
+  EXPECT_EQ(w.Rollout()["spec"]["template"]["spec"]["containers"][0]["image"], "web:2");
+  w.Converge();
+  EXPECT_EQ(w.CurrentHash(), second);
+  EXPECT_EQ(w.Replicas().size(), 2u);  // its ReplicaSet is reused
 }
 
 TEST_F(RolloutCliTest, PauseRestartAndSetImageErrors) {
