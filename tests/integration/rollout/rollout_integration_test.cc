@@ -142,10 +142,8 @@ TEST_F(RolloutIntegrationTest, BlueGreenWithManualPromotion) {
 }
 
 TEST_F(RolloutIntegrationTest, HttpRouteWeights) {
-  if (!InstallCrds("httproute")) {
-    GTEST_SKIP() << "the Gateway API HTTPRoute CRD could not be installed (needs go and the Go "
-                    "module proxy or a module cache with sigs.k8s.io/gateway-api)";
-  }
+  // From the Gateway API Go module, or tests/testdata/gateway-api when it cannot be had.
+  ASSERT_TRUE(InstallCrds("httproute")) << "the Gateway API HTTPRoute CRD could not be installed";
   ASSERT_TRUE(Eventually([&] { return client_->Mapping(kRouteGvk).ok(); }, seconds(30)));
   CreateService("pay-stable", "pay");
   CreateService("pay-canary", "pay");
@@ -186,6 +184,86 @@ TEST_F(RolloutIntegrationTest, ScaleSubresourceLikeAnHpa) {
   EXPECT_EQ((*scale)["spec"]["replicas"], 5);
   EXPECT_EQ((*scale)["status"]["replicas"], 5);
   EXPECT_EQ((*scale)["status"]["selector"], "app=hpa");
+}
+
+// A real HorizontalPodAutoscaler (kube-controller-manager's) scales the Rollout through its
+// scale subresource: below minReplicas it sets the target's replicas without needing metrics.
+TEST_F(RolloutIntegrationTest, RealHpaScalesTheRollout) {
+  Create(RolloutJson("auto", 1, "registry.local/auto:1", json{{"canary", json::object()}}));
+  ASSERT_TRUE(Drive("auto", [&] { return Phase("auto") == "Healthy"; })) << last_error_;
+  Create(json::parse(R"({"apiVersion":"autoscaling/v2","kind":"HorizontalPodAutoscaler",
+      "metadata":{"name":"auto"},
+      "spec":{"scaleTargetRef":{"apiVersion":"gantry.io/v1alpha1","kind":"Rollout","name":"auto"},
+        "minReplicas":3,"maxReplicas":5,
+        "metrics":[{"type":"Resource","resource":{"name":"cpu",
+          "target":{"type":"Utilization","averageUtilization":50}}}]}})"));
+  ASSERT_TRUE(Drive(
+      "auto",
+      [&] {
+        return Phase("auto") == "Healthy" && Status("auto").value("availableReplicas", 0) == 3;
+      },
+      seconds(90)))
+      << last_error_
+      << " spec.replicas=" << Get(kRolloutGvk, "auto")["spec"].value("replicas", json()).dump();
+  EXPECT_EQ(Get(kRolloutGvk, "auto")["spec"]["replicas"], 3);
+  const json hpa = Get({"autoscaling", "v2", "HorizontalPodAutoscaler"}, "auto");
+  EXPECT_EQ(hpa["status"]["desiredReplicas"], 3) << hpa.dump();
+}
+
+// progressDeadlineSeconds with progressDeadlineAbort: a canary whose pods can never be
+// scheduled (no node has the label) aborts by itself once the deadline passes.
+TEST_F(RolloutIntegrationTest, ProgressDeadlineAborts) {
+  CreateService("late-stable", "late");
+  CreateService("late-canary", "late");
+  json rollout = RolloutJson(
+      "late", 2, "registry.local/late:1",
+      json{{"canary",
+            {{"stableService", "late-stable"},
+             {"canaryService", "late-canary"},
+             {"abortScaleDownDelaySeconds", 1},
+             {"steps", json::array({{{"setWeight", 50}}, {{"pause", json::object()}}})}}}});
+  rollout["spec"]["progressDeadlineSeconds"] = 5;
+  rollout["spec"]["progressDeadlineAbort"] = true;
+  Create(rollout);
+  ASSERT_TRUE(Drive("late", [&] { return Phase("late") == "Healthy"; })) << last_error_;
+  const std::string stable = Status("late")["stableRS"];
+  auto r = client_->Patch(
+      {kRolloutGvk, ns_, "late"}, kube::PatchType::kMerge,
+      json{{"spec",
+            {{"template", {{"spec", {{"nodeSelector", {{"gantry.io/no-such-node", "true"}}}}}}}}}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(Drive(
+      "late", [&] { return Phase("late") == "Degraded"; }, seconds(60)))
+      << last_error_ << " " << Status("late").dump();
+  const json st = Status("late");
+  EXPECT_EQ(st["abort"], true);
+  EXPECT_NE(st["message"].get<std::string>().find("ProgressDeadlineExceeded"), std::string::npos)
+      << st.dump();
+  const std::string canary = st["currentPodHash"];
+  ASSERT_TRUE(Drive(
+      "late", [&] { return CountsOf(canary).desired == 0; }, seconds(30)))
+      << last_error_;
+  EXPECT_EQ(CountsOf(stable).available, 2);
+  EXPECT_EQ(Get(kServiceGvk, "late-stable")["spec"]["selector"][std::string(kPodTemplateHashLabel)],
+            stable);
+}
+
+// A Service the strategy names does not exist: InvalidSpec naming the field, no ReplicaSet; once
+// the Service exists the Rollout proceeds.
+TEST_F(RolloutIntegrationTest, MissingServiceIsInvalidSpecUntilCreated) {
+  CreateService("cart-canary", "cart");
+  Create(RolloutJson(
+      "cart", 1, "registry.local/cart:1",
+      json{{"canary", {{"stableService", "cart-stable"}, {"canaryService", "cart-canary"}}}}));
+  ASSERT_TRUE(Drive("cart", [&] { return Phase("cart") == "Degraded"; })) << last_error_;
+  const std::string message = Status("cart")["message"];
+  EXPECT_NE(message.find("InvalidSpec"), std::string::npos) << message;
+  EXPECT_NE(message.find("spec.strategy.canary.stableService"), std::string::npos) << message;
+  auto sets = client_->List(kRsGvk, ns_);
+  ASSERT_TRUE(sets.ok());
+  EXPECT_TRUE(sets->items.empty());
+  CreateService("cart-stable", "cart");
+  ASSERT_TRUE(Drive("cart", [&] { return Phase("cart") == "Healthy"; })) << last_error_;
 }
 
 }  // namespace
