@@ -257,36 +257,6 @@ Clock::TimePoint NextMeasurementDue(const MetricLimits& limits, const api::Metri
   return base + wait;
 }
 
-kube::EventHandler EnqueueControllerOwner(std::string owner_kind,
-                                          std::function<void(const kube::ObjectKey&)> enqueue) {
-  auto owner_of = [owner_kind, enqueue](const kube::ObjectPtr& object) {
-    if (!object) return;
-    const kube::Object& meta = object->value("metadata", kube::Object::object());
-    auto refs = meta.find("ownerReferences");
-    if (refs == meta.end() || !refs->is_array()) return;
-    for (const kube::Object& ref : *refs) {
-      if (ref.is_object() && ref.value("controller", false) &&
-          ref.value("kind", "") == owner_kind) {
-        enqueue(kube::ObjectKey{kube::NamespaceOf(*object), ref.value("name", "")});
-      }
-    }
-  };
-  kube::EventHandler handler;
-  handler.on_add = owner_of;
-  handler.on_delete = owner_of;
-  handler.on_update = [owner_of](const kube::ObjectPtr& old_object,
-                                 const kube::ObjectPtr& new_object) {
-    // Only a status change carries news for the owner (a decision, a measurement).
-    if (old_object && new_object &&
-        old_object->value("status", kube::Object()) ==
-            new_object->value("status", kube::Object())) {
-      return;
-    }
-    owner_of(new_object);
-  };
-  return handler;
-}
-
 controller::ReconcileResult AnalysisRunReconciler::Reconcile(const kube::ObjectKey& key) {
   using controller::ReconcileResult;
   Result<kube::Object> live = deps_.client.Get({kRunGvk, key.ns, key.name});

@@ -29,7 +29,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -119,12 +118,6 @@ api::AnalysisPhase AssessMetric(const MetricLimits& limits, const api::MetricRes
 // When the next measurement of a metric is due (step 4), given the run's startedAt.
 Clock::TimePoint NextMeasurementDue(const MetricLimits& limits, const api::MetricResult& result,
                                     Clock::TimePoint run_started);
-
-// An informer handler that calls `enqueue` with the namespace/name of the controller owner of
-// kind `owner_kind` (e.g. "Rollout") of each added, deleted or status-changed object: how an
-// AnalysisRun's decision reaches its Rollout at once.
-kube::EventHandler EnqueueControllerOwner(std::string owner_kind,
-                                          std::function<void(const kube::ObjectKey&)> enqueue);
 
 // Keeps the AnalysisRun controller's parts alive; destroy after Manager::Run returned.
 class AnalysisRunController {

@@ -472,33 +472,5 @@ TEST(AssessMetricTest, CountDefaultsToOneWithoutInterval) {
   EXPECT_EQ(AssessMetric(limits, r, false), AnalysisPhase::kRunning);
 }
 
-TEST(EnqueueControllerOwnerTest, MapsRunToItsRollout) {
-  std::vector<kube::ObjectKey> keys;
-  kube::EventHandler h =
-      EnqueueControllerOwner("Rollout", [&](const kube::ObjectKey& k) { keys.push_back(k); });
-  auto run = std::make_shared<const kube::Object>(nlohmann::json::parse(R"({
-    "metadata":{"name":"web-1-step-0","namespace":"team","ownerReferences":[
-      {"kind":"Rollout","name":"web","controller":true},
-      {"kind":"Rollout","name":"not-controller"}]},
-    "status":{"phase":"Running"}})"));
-  h.on_add(run);
-  ASSERT_EQ(keys.size(), 1u);
-  EXPECT_EQ(keys[0], (kube::ObjectKey{"team", "web"}));
-  auto changed = std::make_shared<kube::Object>(*run);
-  (*changed)["status"]["phase"] = "Failed";
-  h.on_update(run, changed);
-  EXPECT_EQ(keys.size(), 2u);
-  auto relabelled = std::make_shared<kube::Object>(*changed);
-  (*relabelled)["metadata"]["labels"] = {{"a", "b"}};
-  h.on_update(changed, relabelled);  // no status change: the Rollout need not look
-  EXPECT_EQ(keys.size(), 2u);
-  h.on_delete(changed);
-  EXPECT_EQ(keys.size(), 3u);
-  auto orphan = std::make_shared<const kube::Object>(
-      nlohmann::json::parse(R"({"metadata":{"name":"x","namespace":"team"}})"));
-  h.on_add(orphan);
-  EXPECT_EQ(keys.size(), 3u);
-}
-
 }  // namespace
 }  // namespace gantry::reconcilers
