@@ -6,10 +6,12 @@
 #   1. a canary Rollout becomes Healthy; `set-image` starts revision 2, which pauses at its
 #      pause step with half the pods; `get` shows the tree; `kubectl gantry rollout promote`
 #      (the kubectl plugin) finishes it;
-#   2. `undo` goes back to revision 1's template, `abort` sends it back to stable (Degraded),
+#   2. `undo` goes back to revision 1's template (and later `undo --to-revision 2` to the second
+#      image), `abort` sends it back to stable (Degraded),
 #      `retry` starts the steps again, `promote --full` finishes;
 #   3. `pause` / `promote` hold and release it; `restart` replaces every pod;
-#   4. `kubectl scale rollout` (the scale subresource, as an HPA) resizes it;
+#   4. `kubectl scale rollout` (the scale subresource, as an HPA) resizes it; `get --watch`
+#      follows a release live through a real watch and ends on SIGINT and on a closed pipe;
 #   5. /metrics has gantry_rollout_info and gantry_rollout_canary_weight; Events tell the story.
 #
 # Needs $KUBECONFIG, kubectl, curl, python3 and $GANTRY_BIN (default build/bin/gantry, with the
@@ -45,7 +47,7 @@ fail() {
 }
 step() { echo "=== $*"; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-field() { k -n "$ns" get rollout web -o jsonpath="$1" 2>/dev/null; }
+field() { k -n "$ns" get rollouts.gantry.io web -o jsonpath="$1" 2>/dev/null; }
 # until_true SECONDS CMD...: polls CMD every 0.25s; 1 on timeout.
 until_true() {
   local deadline=$((SECONDS + $1))
@@ -163,11 +165,65 @@ for p in $before; do
 done
 
 step "4. kubectl scale rollout (scale subresource)"
-k -n "$ns" scale rollout web --replicas=3 >/dev/null
+k -n "$ns" scale rollouts.gantry.io web --replicas=3 >/dev/null
 until_true 60 available_is 3 || fail "scale to 3 did not happen"
 wait_phase Healthy
 g get web --watch --timeout 2s >"$tmp/watch.txt" || fail "get --watch --timeout exited non-zero"
 grep -q "Healthy" "$tmp/watch.txt" || fail "get --watch did not show the Rollout"
+
+step "4b. get --watch follows a release live (one tree per change), ends on Ctrl-C and on a closed pipe"
+# Driven from python, which sends the SIGINT a terminal's Ctrl-C would.
+python3 - "$bin" "$ns" "$tmp/live.txt" >"$tmp/live.rc" 2>&1 <<'PY' &
+import signal, subprocess, sys, time
+bin, ns, out = sys.argv[1:4]
+with open(out, "w") as f:
+    # As a terminal's foreground job would: SIGINT not ignored, whatever this shell did.
+    p = subprocess.Popen([bin, "rollout", "get", "web", "-n", ns, "--watch"], stdout=f,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        text = open(out).read()
+        last = text.split("\n\nName:")[-1]
+        if "Paused" in text and "Status:         ✔ Healthy" in last and "web:4 (stable)" in last:
+            break
+        time.sleep(0.2)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    start = time.time()
+    rc = p.wait(10)
+    print(f"rc={rc} stop={time.time() - start:.2f}s")
+PY
+live_pid=$!
+# The release starts once the watch has drawn its first tree.
+until_true 60 grep -q "^Name:" "$tmp/live.txt" || fail "get --watch drew nothing in 60s"
+g set-image web app=registry.local/web:4 >/dev/null
+wait_phase Paused
+g promote web --full >/dev/null
+wait_phase Healthy
+wait "$live_pid" || fail "the watch driver failed: $(cat "$tmp/live.rc")"
+grep -q "^rc=0 " "$tmp/live.rc" || fail "get --watch did not exit 0 on SIGINT: $(cat "$tmp/live.rc")"
+frames=$(grep -c "^Name:" "$tmp/live.txt")
+((frames >= 3)) || fail "get --watch drew $frames trees during a whole release"
+grep -q "॥ Paused" "$tmp/live.txt" || fail "get --watch never showed the pause"
+grep -q "registry.local/web:4 (canary)" "$tmp/live.txt" || fail "get --watch never showed the canary"
+tail -40 "$tmp/live.txt" | grep -q "registry.local/web:4 (stable)" || fail "the last tree is not the finished release"
+echo "get --watch drew $frames trees; $(cat "$tmp/live.rc")"
+# A reader that goes away: `head` takes the first lines and exits; the watch must end too,
+# although nothing changes any more.
+start=$SECONDS
+timeout 20 bash -c "\"$bin\" rollout get web -n \"$ns\" --watch | head -n 3 >/dev/null" ||
+  fail "get --watch | head did not end when head exited"
+echo "get --watch | head -n 3 ended after $((SECONDS - start))s"
+
+step "4c. undo --to-revision goes back to a named revision, reusing its ReplicaSet"
+g undo web --to-revision 2 | grep -q "revision 2" || fail "undo --to-revision 2 output"
+[[ $(field '{.spec.template.spec.containers[0].image}') == registry.local/web:2 ]] ||
+  fail "undo --to-revision 2 did not restore registry.local/web:2"
+wait_phase Paused
+[[ $(field '{.status.currentPodHash}') == "$rev2" ]] || fail "undo --to-revision 2 did not reuse revision 2's ReplicaSet"
+g promote web --full >/dev/null
+wait_phase Healthy
+[[ $(field '{.status.stableRS}') == "$rev2" ]] || fail "revision 2 is not stable after undo --to-revision and promote --full"
 
 step "5. metrics and events"
 metrics=$(curl -fsS "http://127.0.0.1:$metrics_port/metrics")
