@@ -36,7 +36,8 @@ class ArgoRollouts(Controller):
         peerlib.build(["argo-rollouts"])
 
     def version(self) -> str:
-        return f"argo-rollouts rollouts-controller {peerlib.required_version('argo-rollouts', MODULE)}"
+        version = peerlib.required_version("argo-rollouts", MODULE)
+        return f"argo-rollouts rollouts-controller {version}"
 
     def _crd_files(self) -> list[str]:
         src = peerlib.module_source("argo-rollouts", MODULE)

@@ -14,6 +14,7 @@ Flux users sync a directory of YAML.
 from __future__ import annotations
 
 import os
+import socket
 
 from bench.lib.cluster import Env, KubeError
 from bench.lib.controller import Controller
@@ -120,7 +121,6 @@ class Flux(Controller):
 
     @staticmethod
     def _storage_up(port: int) -> bool:
-        import socket
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 return True
