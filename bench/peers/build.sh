@@ -92,7 +92,7 @@ build_group() {  # group -> 0 built or current, 1 failed (reason in .failed-<gro
   if ((status != 0)); then
     cat "$log" >&2
     {
-      echo "cd bench/peers/$module && ${cmd[*]:2}  (CGO_ENABLED=$cgo) exited $status:"
+      echo "cd bench/peers/$module && CGO_ENABLED=$cgo $(printf '%q ' "${cmd[@]:2}")exited $status:"
       tail -n 20 "$log"
     } >"$bin_dir/.failed-$group"
     rm -rf "$scratch"
