@@ -244,12 +244,12 @@ spec:
       steps: [{setWeight: 50}, {pause: {}}]
 YAML
   wait_for 40 "Rollout shop is Healthy" bash -c \
-    "[[ \$(kubectl -n $apps get rollout shop -o jsonpath='{.status.phase}') == Healthy ]]"
+    "[[ \$(kubectl -n $apps get rollouts.gantry.io shop -o jsonpath='{.status.phase}') == Healthy ]]"
   k -n "$apps" patch rollout shop --type=json \
     -p '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"registry.invalid/shop:2"}]' \
     >/dev/null
   wait_for 40 "Rollout shop pauses at its pause step" bash -c \
-    "[[ \$(kubectl -n $apps get rollout shop -o jsonpath='{.status.phase}') == Paused ]]"
+    "[[ \$(kubectl -n $apps get rollouts.gantry.io shop -o jsonpath='{.status.phase}') == Paused ]]"
   rs=$(k -n "$apps" get replicasets -l app=shop -o name | wc -l)
   [[ $rs == 2 ]] || fail "want a stable and a canary ReplicaSet, found $rs"
   sel=$(jp service/shop-canary '{.spec.selector.rollouts-pod-template-hash}')
@@ -280,7 +280,7 @@ spec:
         jsonPath: "{\$}"
 YAML
   wait_for 40 "AnalysisRun health is Successful" bash -c \
-    "[[ \$(kubectl -n $apps get analysisrun health -o jsonpath='{.status.phase}') == Successful ]]"
+    "[[ \$(kubectl -n $apps get analysisruns.gantry.io health -o jsonpath='{.status.phase}') == Successful ]]"
   kill "$www_pid" 2>/dev/null || true
 }
 

@@ -141,18 +141,18 @@ expect_columns() {
 }
 
 step "printer columns"
-expect_columns rollouts web \
+expect_columns rollouts.gantry.io web \
   '^NAME +DESIRED +CURRENT +UP-TO-DATE +AVAILABLE +PHASE +STEP +WEIGHT +AGE$' \
   '^web +5 +6 +1 +6 +Paused +5 +50 +[0-9]+s$'
-expect_columns applications platform '^NAME +SOURCE +REVISION +SYNC +HEALTH +READY +AGE$' \
+expect_columns applications.gantry.io platform '^NAME +SOURCE +REVISION +SYNC +HEALTH +READY +AGE$' \
   '^platform +platform-config +main@sha1:1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b +Synced +Progressing +Unknown +'
-expect_columns gitrepositories podinfo '^NAME +URL +REVISION +READY +STATUS +AGE$' \
+expect_columns gitrepositories.gantry.io podinfo '^NAME +URL +REVISION +READY +STATUS +AGE$' \
   '^podinfo +https://github.com/stefanprodan/podinfo +master@sha1:8d5b6a4f3e2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a +True +stored artifact'
-expect_columns analysisruns web-6d4f8b7c9-2 '^NAME +PHASE +AGE$' '^web-6d4f8b7c9-2 +Running +'
+expect_columns analysisruns.gantry.io web-6d4f8b7c9-2 '^NAME +PHASE +AGE$' '^web-6d4f8b7c9-2 +Running +'
 
 step "the scale subresource of a Rollout"
-k scale rollout/worker -n "$ns" --replicas=3 >/dev/null || fail "kubectl scale rollout failed"
-replicas=$(k get rollout worker -n "$ns" -o jsonpath='{.spec.replicas}')
+k scale rollouts.gantry.io/worker -n "$ns" --replicas=3 >/dev/null || fail "kubectl scale rollout failed"
+replicas=$(k get rollouts.gantry.io worker -n "$ns" -o jsonpath='{.spec.replicas}')
 [[ $replicas == 3 ]] || fail "after kubectl scale, spec.replicas is '$replicas', want 3"
 scale=$(k get --raw "/apis/gantry.io/v1alpha1/namespaces/$ns/rollouts/web/scale") ||
   fail "GET rollouts/web/scale failed"
