@@ -151,7 +151,7 @@ for round in $(seq 1 "$runs"); do
       [[ $(run_field "${r%%=*}" '{.status.metricResults[0].successful}') -ge 1 ]]
   }
   if ! until_true 120 measuring; then
-    fail "round $round: the canary did not start measuring: $(rollout_field rb '{.status.message}')"
+    fail "round $round: the canary did not start measuring: $(rollout_field rb '{.status.message}'); runs: $(analysis_runs rb | tr '\n' ' ')"
     break
   fi
   run=$(analysis_runs rb | tail -1)

@@ -123,6 +123,14 @@ run_failed() { [[ $(run_field "$run" '{.status.phase}') == Failed ]]; }
 until_true 60 run_failed || fail "run $run did not fail: $(run_field "$run" '{.status.phase}') $(run_field "$run" '{.status.message}')"
 aborted() { [[ -n $(rollout_field bg '{.status.abortedAt}') ]]; }
 until_true 60 aborted || fail "the Rollout did not abort: $(rollout_field bg '{.status.message}')"
+if [[ $(aborting_run bg) != "$run" ]]; then
+  # A lost status write can make the Rollout start a second background run; time the one
+  # that decided.
+  echo "note: the abort names $(aborting_run bg), not $run"
+  run=$(aborting_run bg)
+  [[ $run == *-background* ]] || fail "the abort names '$run', not a background run"
+  until_true 30 run_failed || fail "run $run is '$(run_field "$run" '{.status.phase}')', not Failed"
+fi
 # The run's decision time: when its Ready condition went False (reason Failed), as written by
 # the same operator clock that wrote abortedAt.
 decided=$(run_field "$run" '{.status.conditions[?(@.type=="Ready")].lastTransitionTime}')

@@ -89,8 +89,9 @@ promoted() {
 }
 until_true 120 promoted || fail "revision 2 was not promoted: $(rollout_field shop '{.status.message}')"
 rev2=$(rollout_field shop '{.status.stableRS}')
-run1=$(analysis_runs shop | tail -1)
-[[ $run1 == *-pre=Successful ]] || fail "the pre-promotion run is '$run1', not Successful"
+runs2=$(analysis_runs shop | grep -E "^shop-$rev2-[0-9]+-pre(\.[0-9]+)?=Successful$" || true)
+[[ -n $runs2 ]] ||
+  fail "no successful pre-promotion run of revision 2: $(analysis_runs shop | tr '\n' ' ')"
 
 step "2. a high error ratio: pre-promotion analysis fails, the active Service stays"
 exporter_set bad
@@ -110,10 +111,14 @@ rev3=$(rollout_field shop '{.status.currentPodHash}')
 [[ -n $rev3 && $rev3 != "$rev2" ]] || fail "no new revision: currentPodHash '$rev3'"
 [[ $(rs_replicas "$rev3") -ge 1 ]] ||
   fail "the preview was scaled down at the abort, before abortScaleDownDelaySeconds"
-run2=$(analysis_runs shop | tail -1)
-[[ $run2 == *-pre=Failed ]] || fail "the pre-promotion run is '$run2', not Failed"
-[[ $(rollout_field shop '{.status.message}') == *"${run2%%=*}"*failed* ]] ||
-  fail "the Rollout's message does not name the failed run: $(rollout_field shop '{.status.message}')"
+run2=$(aborting_run shop)
+[[ $run2 == "shop-$rev3-"*-pre* ]] ||
+  fail "the abort names '$run2', not a pre-promotion run of revision 3: $(rollout_field shop '{.status.message}')"
+[[ $(run_field "$run2" '{.status.phase}') == Failed ]] ||
+  fail "the pre-promotion run $run2 is '$(run_field "$run2" '{.status.phase}')', not Failed"
+runs3=$(analysis_runs shop | grep "^shop-$rev3-" || true)
+[[ $runs3 != *=Successful* ]] ||
+  fail "a pre-promotion run of revision 3 succeeded: $(analysis_runs shop | tr '\n' ' ')"
 [[ $(rollout_field shop '{.status.abort}') == true ]] || fail "status.abort is not set"
 until_true $((abort_delay + 30)) rs_replicas_is "$rev3" 0 || fail "the preview ReplicaSet was not scaled down"
 aborted_at=$(epoch "$(rollout_field shop '{.status.abortedAt}')")

@@ -81,6 +81,12 @@ analysis_runs() {
   k -n "$ns" get analysisruns.gantry.io -l "gantry.io/rollout=$1" --sort-by=.metadata.creationTimestamp \
     -o jsonpath='{range .items[*]}{.metadata.name}={.status.phase}{"\n"}{end}'
 }
+# The AnalysisRun a Rollout's abort names in its message ("... AnalysisRun <name> failed: ...").
+# Tests read the run from here rather than taking the newest: a Rollout whose status write was
+# lost may have started a second run of the same step.
+aborting_run() {
+  rollout_field "$1" '{.status.message}' | sed -nE 's/.*AnalysisRun ([^ ]+) (failed|errored).*/\1/p'
+}
 run_field() { k -n "$ns" get analysisruns.gantry.io "$1" -o jsonpath="$2" 2>/dev/null; }
 # RFC 3339 time -> seconds since the epoch.
 epoch() { date -u -d "$1" +%s; }
