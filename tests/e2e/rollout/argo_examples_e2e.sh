@@ -14,10 +14,11 @@
 #    with `kubectl apply --dry-run=server`; each must be accepted. Documents that use what Gantry
 #    does not implement (Experiments, experiment steps, Istio/ALB/SMI/... routers, workloadRef,
 #    other metric providers) are listed with the reason and not applied (argo_examples.py).
-# 2. The basic canary (rollout-canary) and blue/green (rollout-bluegreen) examples run through a
-#    real `gantry operator`: a new image goes through every step (promoted past the manual and
-#    timed pauses) to Healthy, and blue/green switches the active Service on promote and scales
-#    the old version down after its delay.
+# 2. The basic canary (rollout-canary), rolling update (rollout-rollingupdate) and blue/green
+#    (rollout-bluegreen) examples run through a real `gantry operator`: a new image goes through
+#    every canary step (promoted past the manual and timed pauses) to Healthy, the rolling update
+#    replaces every pod, and blue/green switches the active Service on promote and scales the
+#    old version down after its delay.
 #
 # Needs $KUBECONFIG, kubectl, python3 with PyYAML, $GANTRY_BIN (default build/bin/gantry); go and
 # helm for `upstream`. Exit 0 on success, 1 on failure, 77 (skipped) when a prerequisite is
@@ -118,8 +119,9 @@ split_of() {  # file name -> path of its split Rollout document
 canary_doc=$(split_of canary "$([[ $mode == upstream ]] && echo rollout-canary.yaml || echo canary.yaml)")
 bluegreen_doc=$(split_of bluegreen "$([[ $mode == upstream ]] && echo rollout-bluegreen.yaml || echo bluegreen.yaml)")
 bluegreen_src=$src/$([[ $mode == upstream ]] && echo rollout-bluegreen.yaml || echo bluegreen.yaml)
+rolling_doc=$(split_of rolling "$([[ $mode == upstream ]] && echo rollout-rolling-update.yaml || echo rolling-update.yaml)")
 
-step "2. the canary and blue/green examples through a real operator"
+step "2. the canary, rolling update and blue/green examples through a real operator"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 health_port=$(free_port)
 "$bin" operator --kubeconfig "$KUBECONFIG" --namespace "$ns" --metrics-bind-address 0 \
@@ -174,6 +176,15 @@ wait_phase rollout-canary Healthy
 [[ $(field rollout-canary '{.status.stableRS}') == "$yellow" ]] || fail "the canary example did not finish on the new revision"
 until_true 60 rs_is "$blue" 0 || fail "the old revision still has pods"
 rs_is "$yellow" 5 || fail "the new revision does not have 5 pods"
+
+# Rolling update (a canary without steps): 5 pods, maxSurge 1, maxUnavailable 1.
+k -n "$ns" apply -f "$rolling_doc" >/dev/null
+wait_phase rollout-rollingupdate Healthy
+ru_blue=$(field rollout-rollingupdate '{.status.stableRS}')
+g set-image rollout-rollingupdate rollouts-demo=argoproj/rollouts-demo:yellow >/dev/null
+ru_new() { [[ $(field rollout-rollingupdate '{.status.stableRS}') != "$ru_blue" ]] && phase_is rollout-rollingupdate Healthy; }
+until_true 90 ru_new || fail "the rolling update did not finish: $(field rollout-rollingupdate '{.status.message}')"
+rs_is "$ru_blue" 0 || fail "the rolling update left pods on the old revision"
 
 # Blue/green: 2 pods; manual promotion.
 k -n "$ns" apply -f "$bluegreen_doc" >/dev/null
