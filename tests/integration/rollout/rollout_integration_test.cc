@@ -3,6 +3,11 @@
 // runs them. Replica counts are checked at every step.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "operator/cli/rollout_actions.h"
 #include "operator/rollout/trafficrouting/nginx_ingress.h"
 #include "rollout_cluster.h"
@@ -264,6 +269,69 @@ TEST_F(RolloutIntegrationTest, MissingServiceIsInvalidSpecUntilCreated) {
   EXPECT_TRUE(sets->items.empty());
   CreateService("cart-stable", "cart");
   ASSERT_TRUE(Drive("cart", [&] { return Phase("cart") == "Healthy"; })) << last_error_;
+}
+
+// Each retry of a failed analysis step leaves a Failed AnalysisRun; the Rollout deletes all but
+// the newest 5 (the AnalysisRun reconciler does not run here: the test plays it, setting the
+// runs' phase).
+TEST_F(RolloutIntegrationTest, KeepsTheNewestFiveFailedAnalysisRuns) {
+  const kube::GroupVersionKind run_gvk{"gantry.io", "v1alpha1", "AnalysisRun"};
+  Create(json::parse(R"({"apiVersion":"gantry.io/v1alpha1","kind":"AnalysisTemplate",
+      "metadata":{"name":"check"},
+      "spec":{"metrics":[{"name":"ok","provider":{"web":{"url":"http://127.0.0.1:9/"}}}]}})"));
+  CreateService("gc-stable", "gc");
+  CreateService("gc-canary", "gc");
+  Create(RolloutJson(
+      "gc", 2, "registry.local/gc:1",
+      json{{"canary",
+            {{"stableService", "gc-stable"},
+             {"canaryService", "gc-canary"},
+             {"abortScaleDownDelaySeconds", 0},
+             {"steps",
+              json::array({{{"setWeight", 50}},
+                           {{"analysis",
+                             {{"templates", json::array({{{"templateName", "check"}}})}}}}})}}}}));
+  ASSERT_TRUE(Drive("gc", [&] { return Phase("gc") == "Healthy"; })) << last_error_;
+  SetImage("gc", "registry.local/gc:2");
+  const auto current_run = [&] {
+    return Status("gc")
+        .value("canary", json::object())
+        .value("currentStepAnalysisRunStatus", json::object())
+        .value("name", "");
+  };
+  std::vector<std::string> failed_uids;
+  for (int i = 0; i < 7; ++i) {
+    std::string run;
+    ASSERT_TRUE(Drive("gc", [&] {
+      run = current_run();
+      return !run.empty() && Phase("gc") == "Progressing" && !Get(run_gvk, run).is_null();
+    })) << last_error_;
+    failed_uids.push_back(Get(run_gvk, run)["metadata"]["uid"]);
+    auto failed = client_->Patch({run_gvk, ns_, run}, kube::PatchType::kMerge,
+                                 json{{"status", {{"phase", "Failed"}, {"message", "by test"}}}},
+                                 {false, "", "status"});
+    ASSERT_TRUE(failed.ok()) << failed.status().ToString();
+    ASSERT_TRUE(Drive("gc", [&] { return Phase("gc") == "Degraded"; })) << last_error_;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // creationTimestamp is in s
+    auto retry = client_->Patch({kRolloutGvk, ns_, "gc"}, kube::PatchType::kMerge,
+                                json{{"status", {{"abort", false}}}}, {false, "", "status"});
+    ASSERT_TRUE(retry.ok()) << retry.status().ToString();
+  }
+  ASSERT_TRUE(Drive("gc", [&] { return !current_run().empty() && Phase("gc") == "Progressing"; }))
+      << last_error_;
+  auto runs = client_->List(run_gvk, ns_);
+  ASSERT_TRUE(runs.ok()) << runs.status().ToString();
+  std::set<std::string> left;
+  int failed = 0;
+  for (const json& run : runs->items) {
+    left.insert(run["metadata"]["uid"]);
+    if (run.value("status", json::object()).value("phase", "") == "Failed") ++failed;
+  }
+  EXPECT_EQ(failed, 5);
+  EXPECT_EQ(left.size(), 6u);
+  EXPECT_FALSE(left.contains(failed_uids[0]));
+  EXPECT_FALSE(left.contains(failed_uids[1]));
+  for (size_t i = 2; i < failed_uids.size(); ++i) EXPECT_TRUE(left.contains(failed_uids[i])) << i;
 }
 
 }  // namespace
