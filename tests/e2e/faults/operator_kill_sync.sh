@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # The operator SIGKILLed at random moments while an Application syncs 500 objects, 20 times
-# (KILLS) over two commits:
-#   commit A: 500 ConfigMaps (cm-001..cm-500, value "a");
-#   commit B: cm-101..cm-600 at value "b" (100 removed: pruned; 100 added; 400 changed).
-# Every other kill lands 0.5-6 s after the operator started (while it starts, fetches or
-# dry-runs the commit), the others after 10-150 ConfigMap writes (mid-apply or mid-prune); the
-# next operator must continue from the Application's status.
+# (KILLS), never after the commit was applied, over as many commits as that takes:
+#   commit A: 500 ConfigMaps (cm-001..cm-500, value "a"), half the kills;
+#   commit B: cm-101..cm-600 at value "b" (100 removed: pruned; 100 added; 400 changed);
+#   commits C, D, E if kills are left: the same objects, every value changed.
+# Each kill lands 0.5-10 s after the operator started (a pass of 500 objects takes about that:
+# start-up, fetch, server-side dry run of all, apply, prune, status), and the next operator
+# must continue from the Application's status.
 # A watch on ConfigMaps records every event; at the end:
-#   - the cluster equals commit B: exactly cm-101..cm-600, all "b", Ready at B, 500 inventory
-#     entries without duplicates;
-#   - nothing that both commits keep was ever deleted (no wrong prune), and only the 100 that B
-#     removed were;
+#   - the cluster equals the last commit: exactly cm-101..cm-600 at its value, Ready at it,
+#     500 inventory entries without duplicates;
+#   - nothing that two commits keep was ever deleted (no wrong prune): the only deletions are
+#     the 100 that B removed, once each;
 #   - the operator never exited on its own.
 # Prints "FIGURE operator-sigkill-sync ...": recovery is the time from a restart to the new
 # operator's /readyz (caches synced, controllers running); the time from the last restart to
@@ -47,21 +48,19 @@ applied_is() {
 }
 
 kills=0 recovered=0 worst_ms=0
-# sync_with_kills COMMIT KILLS: kills the operator KILLS times during the sync of COMMIT, then
-# lets the last one converge.
+# sync_with_kills COMMIT N: kills the operator up to N times while COMMIT syncs (never after it
+# was applied), then lets the last operator converge.
 sync_with_kills() {
   local commit=$1 n=$2 i t0 took
   for ((i = 0; i < n; i++)); do
-    if ((i % 2 == 0)); then
-      sleep_ms_between 500 6000
-    else
-      local target=$(($(wc -l <"$tmp/cm-events") + 10 + RANDOM % 140))
-      until_true 30 eval '(($(wc -l <"$tmp/cm-events") >= target))' || true
-    fi
+    # A random moment of the pass: 0.5-10 s covers start-up, fetch, dry run and apply.
+    local until=$(($(now_ms) + 500 + RANDOM % 9500))
+    while (($(now_ms) < until)) && ! applied_is "$commit"; do sleep 0.2; done
+    if applied_is "$commit"; then break; fi
     if ! operator_alive; then fail "the operator exited on its own before kill #$((kills + 1))"; fi
     kill_operator
     kills=$((kills + 1))
-    echo "kill #$kills: events $(wc -l <"$tmp/cm-events"), $(kn get configmaps -o name | wc -l) ConfigMaps, applied: $(kn get application app -o jsonpath='{.status.lastAppliedRevision}' | cut -c1-20)"
+    echo "kill #$kills: $(wc -l <"$tmp/cm-events") ConfigMap events so far, applied: $(kn get application app -o jsonpath='{.status.lastAppliedRevision}' | cut -c1-20)"
     sleep_ms_between 0 500
     t0=$(now_ms)
     start_operator "${op_flags[@]}"
@@ -103,18 +102,25 @@ t_a=$(now_ms)
 sync_with_kills "$ca" $((kills_wanted / 2))
 echo "commit A: $(($(now_ms) - t_a)) ms with $kills kills"
 
-step "commit B: 100 removed, 100 added, 400 changed"
-cb=$(write_commit b 101 $((objects + 100)))
-t_b=$(now_ms)
-sync_with_kills "$cb" $((kills_wanted - kills))
-echo "commit B: $(($(now_ms) - t_b)) ms with $((kills_wanted / 2)) kills"
+# Further commits (all values change; B also removes 100 and adds 100) until every kill landed.
+value=a
+while ((kills < kills_wanted)) && [[ $value != e ]]; do
+  value=$(tr 'a-d' 'b-e' <<<"$value")
+  step "commit ${value^^}: cm-101..cm-$((objects + 100)) at \"$value\""
+  t_b=$(now_ms)
+  before=$kills
+  last=$(write_commit "$value" 101 $((objects + 100)))
+  sync_with_kills "$last" $((kills_wanted - kills))
+  echo "commit ${value^^}: $(($(now_ms) - t_b)) ms with $((kills - before)) kills"
+done
+((kills == kills_wanted)) || fail "only $kills kills landed during syncs"
 
 step "final state"
-want=$(for ((i = 101; i <= objects + 100; i++)); do printf 'cm-%03d=b\n' "$i"; done)
+want=$(for ((i = 101; i <= objects + 100; i++)); do printf 'cm-%03d=%s\n' "$i" "$value"; done)
 got=$(kn get configmaps -l app.kubernetes.io/managed-by=gantry \
   -o jsonpath='{range .items[*]}{.metadata.name}={.data.value}{"\n"}{end}' | sort)
 if [[ $got != "$want" ]]; then
-  fail "managed ConfigMaps differ from commit B: $(diff <(echo "$want") <(echo "$got") | head -10)"
+  fail "managed ConfigMaps differ from the last commit: $(diff <(echo "$want") <(echo "$got") | head -10)"
 fi
 ids=$(kn get application app -o jsonpath='{range .status.inventory[*]}{.id}{"\n"}{end}')
 [[ -z $(sort <<<"$ids" | uniq -d) ]] || fail "duplicate inventory entries"
