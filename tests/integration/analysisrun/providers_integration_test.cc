@@ -123,14 +123,15 @@ class ProvidersIntegrationTest : public ::testing::Test {
     run_.metadata.namespace_ = "default";
   }
 
-  api::Measurement Prometheus(const std::string& query, const std::string& success) {
+  api::Measurement Prometheus(const std::string& query, const std::string& success,
+                              const std::string& failure = "") {
     api::Metric metric;
     metric.name = "rate";
     metric.provider.prometheus = api::PrometheusMetric{};
     metric.provider.prometheus->address = fmt::format("http://127.0.0.1:{}", port_);
     metric.provider.prometheus->query = query;
     metric.provider.prometheus->timeout = api::IntOrString(int64_t{10});
-    Result<MetricConditions> conditions = ParseMetricConditions(success, "");
+    Result<MetricConditions> conditions = ParseMetricConditions(success, failure);
     EXPECT_TRUE(conditions.ok());
     auto provider = NewPrometheusProvider(*http_, RealClock());
     return provider->Run(MeasurementRequest{run_, metric, *conditions});
@@ -181,6 +182,22 @@ TEST_F(ProvidersIntegrationTest, PrometheusSuccessFailureEmptyAndBadQuery) {
   EXPECT_EQ(m.phase, api::AnalysisPhase::kError);
   EXPECT_THAT(m.message, HasSubstr("HTTP 400"));
   EXPECT_THAT(m.message, HasSubstr("bad_data"));
+}
+
+// With both conditions, a result that meets neither is Inconclusive; failureCondition wins
+// over successCondition when both hold, as in Argo Rollouts.
+TEST_F(ProvidersIntegrationTest, PrometheusInconclusiveAndBothConditions) {
+  WaitForScrape();
+  api::Measurement m = Prometheus(kSuccessRate, "result[0] >= 0.99", "result[0] < 0.9");
+  EXPECT_EQ(m.phase, api::AnalysisPhase::kInconclusive) << m.message;
+  EXPECT_EQ(m.value, "[0.97]");
+  m = Prometheus(kSuccessRate, "result[0] >= 0.95", "result[0] < 0.98");
+  EXPECT_EQ(m.phase, api::AnalysisPhase::kFailed) << m.message;
+  m = Prometheus(kSuccessRate, "", "result[0] < 0.9");
+  EXPECT_EQ(m.phase, api::AnalysisPhase::kSuccessful) << m.message;
+  // A scalar query is a number, not a list.
+  m = Prometheus("scalar(sum(requests_total))", "result == 100");
+  EXPECT_EQ(m.phase, api::AnalysisPhase::kSuccessful) << m.message << " " << m.value;
 }
 
 TEST_F(ProvidersIntegrationTest, PrometheusUnreachableIsAnError) {
