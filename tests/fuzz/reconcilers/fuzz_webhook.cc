@@ -216,8 +216,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                     request.body.size() <= kMaxBody && signed_ok;
 
   Check(metrics.count == 1);
-  Check(response.body.find(kToken) == std::string::npos);
-  Check(response.body.find(hmac.substr(7)) == std::string::npos);
+  // The answer never reveals the secret or the signature it expects (unless the request itself
+  // carried them, e.g. in a path that is echoed back in a 404).
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  if (input.find(kToken) == std::string_view::npos) {
+    Check(response.body.find(kToken) == std::string::npos);
+  }
+  if (input.find(hmac.substr(7)) == std::string_view::npos) {
+    Check(response.body.find(hmac.substr(7)) == std::string::npos);
+  }
   if (want) {
     Check(response.status == 202);
     Check(triggered.size() == 1);
