@@ -77,6 +77,8 @@ void Runner::ProcessOne(const ObjectKey& key) {
       const Status& s = result.status();
       if (s.retry_after()) {
         queue_.AddAfter(key, *s.retry_after());
+      } else if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kTimeout) {
+        queue_.AddRateLimited(key, kUnreachableMaxBackoff);
       } else {
         queue_.AddRateLimited(key);
       }

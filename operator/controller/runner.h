@@ -1,10 +1,12 @@
 // Runner: N worker threads that take keys from a WorkQueue and call a Reconciler, then act on
 // the typed result (see reconciler.h): Done/Waiting forget the key's backoff and requeue after
 // the requested delay; Stalled forgets and does not requeue; Error requeues with the key's
-// backoff (or the Status's retry_after). Each reconcile is counted and timed in Metrics and
-// logged when it fails or stalls, naming the controller and the object.
+// backoff (or the Status's retry_after), which for a server that cannot be reached
+// (Unavailable, Timeout) stops growing at kUnreachableMaxBackoff. Each reconcile is counted and
+// timed in Metrics and logged when it fails or stalls, naming the controller and the object.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -15,6 +17,14 @@
 #include "operator/controller/work_queue.h"
 
 namespace gantry::controller {
+
+// The longest backoff after an Unavailable or Timeout error. Such errors say nothing about the
+// object, only that a server (the API server, a Git server) did not answer; with the usual
+// exponential backoff, a key that failed all through a 60 s API server restart would wait
+// another minute after the server is back. Capped, every key is tried again within this long
+// of the server's return, at the cost of one cheap failing request per key per period while
+// it is away (the client's rate limiter still bounds the total).
+inline constexpr std::chrono::seconds kUnreachableMaxBackoff{5};
 
 class Runner {
  public:

@@ -47,8 +47,10 @@ Clock::Duration WorkQueue::NextBackoff(const ObjectKey& key) const {
   return std::min(d, options_.max_delay);
 }
 
-void WorkQueue::AddRateLimited(const ObjectKey& key) {
-  Clock::Duration delay = NextBackoff(key);
+void WorkQueue::AddRateLimited(const ObjectKey& key) { AddRateLimited(key, options_.max_delay); }
+
+void WorkQueue::AddRateLimited(const ObjectKey& key, Clock::Duration max_delay) {
+  Clock::Duration delay = std::min(NextBackoff(key), max_delay);
   {
     std::lock_guard lock(mu_);
     ++failures_[key];

@@ -46,6 +46,8 @@ class WorkQueue {
   void AddAfter(const ObjectKey& key, Clock::Duration delay);
   // Queues `key` after its backoff and counts one more failure for it.
   void AddRateLimited(const ObjectKey& key);
+  // The same with the delay capped at `max_delay` (the failures still count on).
+  void AddRateLimited(const ObjectKey& key, Clock::Duration max_delay);
   // Clears the key's failure count (call after a successful reconcile).
   void Forget(const ObjectKey& key);
   // Failures counted for `key` since the last Forget.

@@ -45,6 +45,17 @@ class RunnerTest : public ::testing::Test {
   ScriptedReconciler reconciler_;
   Runner runner_{"widgets", reconciler_, queue_, 1, &metrics_};
   const ObjectKey key_{"ns", "w"};
+
+  // Runs `key` through the reconciler `n` times, each time after the backoff it was given (a
+  // queue keeps the earliest time of a key, so the failures must be taken one by one).
+  void FailRepeatedly(const ObjectKey& key, int n) {
+    for (int i = 0; i < n; ++i) {
+      runner_.ProcessOne(key);
+      clock_.Advance(std::chrono::hours(24));
+      ASSERT_EQ(queue_.TryGet(), key);
+      queue_.Done(key);
+    }
+  }
 };
 
 TEST_F(RunnerTest, DoneForgetsAndRequeuesWhenAsked) {
@@ -97,6 +108,36 @@ TEST_F(RunnerTest, ErrorBacksOffExponentially) {
   EXPECT_EQ(queue_.NumRequeues(key_), 3);
   EXPECT_EQ(queue_.NextBackoff(key_), std::chrono::milliseconds(40));
   clock_.Advance(std::chrono::milliseconds(5));
+  EXPECT_EQ(queue_.TryGet(), key_);
+}
+
+TEST_F(RunnerTest, UnreachableServerBackoffStopsGrowingAtTheCap) {
+  // Twenty failures while the API server is away would mean 5ms * 2^20 (87 minutes) of
+  // exponential backoff; an unreachable server caps it so the key comes back soon after it.
+  reconciler_.next = ReconcileResult::Error(Unavailable("connect: connection refused"));
+  FailRepeatedly(key_, 20);
+  EXPECT_EQ(queue_.NumRequeues(key_), 20);
+  runner_.ProcessOne(key_);
+  clock_.Advance(kUnreachableMaxBackoff - std::chrono::milliseconds(1));
+  EXPECT_EQ(queue_.TryGet(), std::nullopt);
+  clock_.Advance(std::chrono::milliseconds(1));
+  EXPECT_EQ(queue_.TryGet(), key_);
+  queue_.Done(key_);
+
+  // Other errors still back off without that cap.
+  const ObjectKey other{"ns", "other"};
+  reconciler_.next = ReconcileResult::Error(Internal("bug"));
+  FailRepeatedly(other, 20);
+  runner_.ProcessOne(other);
+  clock_.Advance(std::chrono::seconds(60));
+  EXPECT_EQ(queue_.TryGet(), std::nullopt);
+}
+
+TEST_F(RunnerTest, TimeoutsAreCappedLikeUnavailable) {
+  reconciler_.next = ReconcileResult::Error(Status(StatusCode::kTimeout, "deadline exceeded"));
+  FailRepeatedly(key_, 30);
+  runner_.ProcessOne(key_);
+  clock_.Advance(kUnreachableMaxBackoff);
   EXPECT_EQ(queue_.TryGet(), key_);
 }
 

@@ -21,6 +21,22 @@ class WorkQueueTest : public ::testing::Test {
   WorkQueue queue_{clock_};
 };
 
+TEST_F(WorkQueueTest, AddRateLimitedWithACapCountsFailuresButWaitsAtMostTheCap) {
+  for (int i = 0; i < 12; ++i) {
+    queue_.AddRateLimited(kA, seconds(2));
+    clock_.Advance(seconds(2));
+    ASSERT_EQ(queue_.TryGet(), kA);
+    queue_.Done(kA);
+  }
+  EXPECT_EQ(queue_.NumRequeues(kA), 12);
+  EXPECT_EQ(queue_.NextBackoff(kA), milliseconds(5 * 4096));  // uncapped: 20.48s
+  queue_.AddRateLimited(kA, seconds(2));
+  clock_.Advance(milliseconds(1999));
+  EXPECT_EQ(queue_.TryGet(), std::nullopt);
+  clock_.Advance(milliseconds(1));
+  EXPECT_EQ(queue_.TryGet(), kA);
+}
+
 TEST_F(WorkQueueTest, DedupesQueuedKeys) {
   queue_.Add(kA);
   queue_.Add(kA);
