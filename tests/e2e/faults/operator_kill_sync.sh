@@ -3,8 +3,8 @@
 # (KILLS), never after the commit was applied, over as many commits as that takes:
 #   commit A: 500 ConfigMaps (cm-001..cm-500, value "a"), half the kills;
 #   commit B: cm-101..cm-600 at value "b" (100 removed: pruned; 100 added; 400 changed);
-#   commits C, D, E if kills are left: the same objects, every value changed.
-# Each kill lands 0.5-10 s after the operator started (a pass of 500 objects takes about that:
+#   commits C..M while kills are left: the same objects, every value changed.
+# Each kill lands 0.3-6 s after the operator started (a pass of 500 objects takes 5-20 s:
 # start-up, fetch, server-side dry run of all, apply, prune, status), and the next operator
 # must continue from the Application's status.
 # A watch on ConfigMaps records every event; at the end:
@@ -53,8 +53,8 @@ kills=0 recovered=0 worst_ms=0
 sync_with_kills() {
   local commit=$1 n=$2 i t0 took
   for ((i = 0; i < n; i++)); do
-    # A random moment of the pass: 0.5-10 s covers start-up, fetch, dry run and apply.
-    local until=$(($(now_ms) + 500 + RANDOM % 9500))
+    # A random moment of the pass: 0.3-6 s covers start-up, fetch, dry run and apply.
+    local until=$(($(now_ms) + 300 + RANDOM % 5700))
     while (($(now_ms) < until)) && ! applied_is "$commit"; do sleep 0.2; done
     if applied_is "$commit"; then break; fi
     if ! operator_alive; then fail "the operator exited on its own before kill #$((kills + 1))"; fi
@@ -104,8 +104,8 @@ echo "commit A: $(($(now_ms) - t_a)) ms with $kills kills"
 
 # Further commits (all values change; B also removes 100 and adds 100) until every kill landed.
 value=a
-while ((kills < kills_wanted)) && [[ $value != e ]]; do
-  value=$(tr 'a-d' 'b-e' <<<"$value")
+while ((kills < kills_wanted)) && [[ $value != m ]]; do
+  value=$(tr 'a-l' 'b-m' <<<"$value")
   step "commit ${value^^}: cm-101..cm-$((objects + 100)) at \"$value\""
   t_b=$(now_ms)
   before=$kills
