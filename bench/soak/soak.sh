@@ -233,7 +233,7 @@ while true; do
 done
 
 applied=$(k -n "$ns" get application app -o jsonpath='{.status.lastAppliedRevision}')
-canary_phase=$(k -n "$ns" get rollout canary -o jsonpath='{.status.phase}')
+canary_phase=$(k -n "$ns" get rollouts.gantry.io canary -o jsonpath='{.status.phase}')
 python3 - "$out/samples.csv" "$duration" "$applied" "$canary_phase" <<'PY' | tee "$out/summary.txt"
 import csv, sys
 rows = [r for r in csv.DictReader(open(sys.argv[1]))]

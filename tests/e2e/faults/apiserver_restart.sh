@@ -71,7 +71,7 @@ applied_is() {
   [[ "$(kn get application app -o jsonpath='{.status.lastAppliedRevision}')" == "main@sha1:$1" ]] &&
     [[ "$(kn get application app -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]
 }
-field() { kn get rollout web -o jsonpath="$1" 2>/dev/null; }
+field() { kn get rollouts.gantry.io web -o jsonpath="$1" 2>/dev/null; }
 phase_is() { [[ $(field '{.status.phase}') == "$1" ]]; }
 
 c1=$(write_commit one 20)
@@ -221,7 +221,7 @@ spec:
 YAML
 rs_restored() { [[ $(kn get rs -l "rollouts-pod-template-hash=$stable" -o jsonpath='{.items[0].spec.replicas}') == 4 ]]; }
 cm_healed() { [[ $(kn get configmap cm-001 -o jsonpath='{.data.value}') == three ]]; }
-run_done() { [[ $(kn get analysisrun after-compaction -o jsonpath='{.status.phase}') == Successful ]]; }
+run_done() { [[ $(kn get analysisruns.gantry.io after-compaction -o jsonpath='{.status.phase}') == Successful ]]; }
 until_true 30 rs_restored || fail "the hand-scaled ReplicaSet was not restored"
 until_true 30 run_done || fail "the AnalysisRun created after the compaction did not complete"
 until_true 120 applied_is "$c3" || fail "commit three not applied after the compaction"

@@ -90,7 +90,7 @@ applied_is() {
   [[ "$(kn get application app -o jsonpath='{.status.lastAppliedRevision}')" == "main@sha1:$1" ]] &&
     [[ "$(kn get application app -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" == True ]]
 }
-field() { kn get rollout web -o jsonpath="$1" 2>/dev/null; }
+field() { kn get rollouts.gantry.io web -o jsonpath="$1" 2>/dev/null; }
 until_true 90 applied_is "$c1" || die "commit one not applied"
 until_true 90 eval '[[ $(field "{.status.phase}") == Healthy ]]' || die "the Rollout is not Healthy"
 
@@ -145,7 +145,7 @@ cm2=$(kn get configmap cm-02 -o json)
 [[ $(jq -r '.data.value' <<<"$cm2") == two ]] || fail "cm-02's owned field is not Gantry's: $(jq -c '.data' <<<"$cm2")"
 [[ $(kn get application app -o jsonpath='{.metadata.annotations.intruder}') == "$last" ]] ||
   fail "the intruder's annotation on the Application was lost"
-[[ $(kn get rollout web -o jsonpath='{.metadata.annotations.intruder}') == "$last" ]] ||
+[[ $(kn get rollouts.gantry.io web -o jsonpath='{.metadata.annotations.intruder}') == "$last" ]] ||
   fail "the intruder's annotation on the Rollout was lost"
 [[ $(kn get rs -o name | wc -l) == 2 ]] || fail "$(kn get rs -o name | wc -l) ReplicaSets for 2 revisions"
 

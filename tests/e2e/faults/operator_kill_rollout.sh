@@ -130,7 +130,7 @@ YAML
 } >"$tmp/objects.yaml"
 kn apply -f "$tmp/objects.yaml" >/dev/null
 
-field() { kn get rollout web -o jsonpath="$1" 2>/dev/null; }
+field() { kn get rollouts.gantry.io web -o jsonpath="$1" 2>/dev/null; }
 phase() { field '{.status.phase}'; }
 phase_is() { [[ $(phase) == "$1" ]]; }
 rollout_reconciles() { metric 'gantry_reconcile_total{controller="rollout"' 2>/dev/null || echo 0; }
