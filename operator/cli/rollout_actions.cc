@@ -193,12 +193,32 @@ Result<std::string> RestartRollout(kube::KubeClient& client, const RolloutRef& r
                      at);
 }
 
-Result<std::string> SetRolloutImage(
-    kube::KubeClient& client, const RolloutRef& ref,
-    const std::vector<std::pair<std::string, std::string>>& images) {
-  if (images.empty()) return InvalidArgument("set-image needs at least one CONTAINER=IMAGE");
-  Result<json> rollout = GetRollout(client, ref);
-  if (!rollout.ok()) return rollout.status();
+namespace {
+
+// A JSON patch guarded by a `test` of the resourceVersion is refused (422, or 409) when anyone
+// wrote the Rollout between our read and our patch: the operator's own status writes do so
+// every few seconds during a release. Like kubectl on a conflict, read again and retry while the
+// Rollout keeps moving; a refusal of an unchanged Rollout is a real error and is returned.
+template <typename Attempt>
+Result<std::string> WithFreshReads(kube::KubeClient& client, const RolloutRef& ref,
+                                   const Attempt& attempt) {
+  constexpr int kAttempts = 5;
+  for (int i = 1;; ++i) {
+    Result<json> rollout = GetRollout(client, ref);
+    if (!rollout.ok()) return rollout.status();
+    Result<std::string> r = attempt(*rollout);
+    if (r.ok() || i == kAttempts) return r;
+    const StatusCode code = r.status().code();
+    if (code != StatusCode::kInvalid && code != StatusCode::kConflict) return r;
+    Result<json> now = GetRollout(client, ref);
+    if (!now.ok() || kube::ResourceVersionOf(*now) == kube::ResourceVersionOf(*rollout)) return r;
+  }
+}
+
+Result<std::string> SetImageOnce(kube::KubeClient& client, const RolloutRef& ref,
+                                 const std::vector<std::pair<std::string, std::string>>& images,
+                                 const json& rollout_object) {
+  const json* rollout = &rollout_object;
   const json pod_spec = rollout->value("spec", json::object())
                             .value("template", json::object())
                             .value("spec", json::object());
@@ -229,6 +249,16 @@ Result<std::string> SetRolloutImage(
   std::string list;
   for (const std::string& c : changed) list += (list.empty() ? "" : ", ") + c;
   return fmt::format("{} image updated: {}", Name(ref), list);
+}
+
+}  // namespace
+
+Result<std::string> SetRolloutImage(
+    kube::KubeClient& client, const RolloutRef& ref,
+    const std::vector<std::pair<std::string, std::string>>& images) {
+  if (images.empty()) return InvalidArgument("set-image needs at least one CONTAINER=IMAGE");
+  return WithFreshReads(
+      client, ref, [&](const json& rollout) { return SetImageOnce(client, ref, images, rollout); });
 }
 
 }  // namespace gantry::cli

@@ -54,6 +54,24 @@ TEST_F(RolloutCliTest, SetImageStartsACanaryAndPromoteMovesItOn) {
   EXPECT_NE(w.StableHash(), stable);
 }
 
+TEST_F(RolloutCliTest, SetImageRefusedOnAnUnchangedRolloutIsAnErrorNotARetry) {
+  // A refusal while nobody else wrote the Rollout is real (e.g. an invalid value): returned
+  // after one attempt. A refusal because the Rollout moved is retried with a fresh read; the
+  // conflicting-writers fault test drives that path against a real API server.
+  w.client.InjectError(kube::FakeKubeClient::Verb::kPatch, "Rollout", "web",
+                       Status(StatusCode::kInvalid, "the server rejected our request"), 1);
+  w.client.ClearActions();
+  auto r = cli::SetRolloutImage(w.client, ref, {{"web", "web:2"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalid);
+  int patches = 0;
+  for (const auto& a : w.client.Actions()) {
+    if (a.verb == kube::FakeKubeClient::Verb::kPatch) ++patches;
+  }
+  EXPECT_EQ(patches, 1);
+  ASSERT_TRUE(cli::SetRolloutImage(w.client, ref, {{"web", "web:2"}}).ok());
+}
+
 TEST_F(RolloutCliTest, PromoteWhileNotPausedSkipsTheStep) {
   ASSERT_TRUE(cli::SetRolloutImage(w.client, ref, {{"*", "web:2"}}).ok());
   w.Pass();
