@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 FUZZ_SECONDS ?= 30
 
-.PHONY: all build deps test test-unit test-asan fuzz demo soak cluster-up cluster-down clean bench bench-smoke
+.PHONY: all build deps test test-unit test-asan test-faults fuzz demo soak cluster-up cluster-down clean bench bench-smoke
 
 all: build
 
@@ -33,6 +33,11 @@ demo:
 
 # Not in CI: an operator under continuous commits and rollouts for SOAK_DURATION (default 1h),
 # its memory sampled every minute; prints the growth per hour (bench/soak/soak.sh).
+# Every fault-injection test (tests/e2e/faults), including those make test leaves out.
+test-faults: build
+	hack/cluster up
+	eval "$$(hack/cluster env)" && cd $(BUILD_DIR) && ctest -L fault --output-on-failure
+
 soak: build
 	bench/soak/soak.sh
 
