@@ -125,11 +125,31 @@ Result<std::string> RetryRollout(kube::KubeClient& client, const RolloutRef& ref
   return fmt::format("{} retried: the steps start over", Name(ref));
 }
 
-Result<std::string> UndoRollout(kube::KubeClient& client, const RolloutRef& ref,
-                                std::optional<int64_t> to_revision) {
-  Result<json> rollout = GetRollout(client, ref);
-  if (!rollout.ok()) return rollout.status();
-  const std::string uid = kube::UidOf(*rollout);
+namespace {
+
+// A JSON patch guarded by a `test` of the resourceVersion is refused (422, or 409) when anyone
+// wrote the Rollout between our read and our patch: the operator's own status writes do so
+// every few seconds during a release. Like kubectl on a conflict, read again and retry while the
+// Rollout keeps moving; a refusal of an unchanged Rollout is a real error and is returned.
+template <typename Attempt>
+Result<std::string> WithFreshReads(kube::KubeClient& client, const RolloutRef& ref,
+                                   const Attempt& attempt) {
+  constexpr int kAttempts = 5;
+  for (int i = 1;; ++i) {
+    Result<json> rollout = GetRollout(client, ref);
+    if (!rollout.ok()) return rollout.status();
+    Result<std::string> r = attempt(*rollout);
+    if (r.ok() || i == kAttempts) return r;
+    const StatusCode code = r.status().code();
+    if (code != StatusCode::kInvalid && code != StatusCode::kConflict) return r;
+    Result<json> now = GetRollout(client, ref);
+    if (!now.ok() || kube::ResourceVersionOf(*now) == kube::ResourceVersionOf(*rollout)) return r;
+  }
+}
+
+Result<std::string> UndoOnce(kube::KubeClient& client, const RolloutRef& ref,
+                             std::optional<int64_t> to_revision, const json& rollout) {
+  const std::string uid = kube::UidOf(rollout);
   Result<kube::ObjectList> sets = client.ListAll(kReplicaSet, ref.ns);
   if (!sets.ok())
     return sets.status().WithContext(fmt::format("listing ReplicaSets of {}", Name(ref)));
@@ -139,7 +159,7 @@ Result<std::string> UndoRollout(kube::KubeClient& client, const RolloutRef& ref,
     if (rs.controller_uid == uid && rs.revision > 0) by_revision[rs.revision] = std::move(rs);
   }
   const std::string current =
-      rollout->value("status", json::object()).value("currentPodHash", std::string());
+      rollout.value("status", json::object()).value("currentPodHash", std::string());
   int64_t target = 0;
   if (to_revision) {
     target = *to_revision;
@@ -168,12 +188,21 @@ Result<std::string> UndoRollout(kube::KubeClient& client, const RolloutRef& ref,
   }
   json patch = json::array({{{"op", "test"},
                              {"path", "/metadata/resourceVersion"},
-                             {"value", kube::ResourceVersionOf(*rollout)}},
+                             {"value", kube::ResourceVersionOf(rollout)}},
                             {{"op", "replace"}, {"path", "/spec/template"}, {"value", tmpl}}});
   Result<kube::Object> r = client.Patch({kRollout, ref.ns, ref.name}, kube::PatchType::kJson, patch,
                                         {false, "gantry-cli", ""});
   if (!r.ok()) return r.status().WithContext(fmt::format("updating {}", Name(ref)));
   return fmt::format("{} rolled back to revision {} ({})", Name(ref), target, found->second.hash);
+}
+
+}  // namespace
+
+Result<std::string> UndoRollout(kube::KubeClient& client, const RolloutRef& ref,
+                                std::optional<int64_t> to_revision) {
+  return WithFreshReads(client, ref, [&](const json& rollout) {
+    return UndoOnce(client, ref, to_revision, rollout);
+  });
 }
 
 Result<std::string> PauseRollout(kube::KubeClient& client, const RolloutRef& ref) {
@@ -195,36 +224,15 @@ Result<std::string> RestartRollout(kube::KubeClient& client, const RolloutRef& r
 
 namespace {
 
-// A JSON patch guarded by a `test` of the resourceVersion is refused (422, or 409) when anyone
-// wrote the Rollout between our read and our patch: the operator's own status writes do so
-// every few seconds during a release. Like kubectl on a conflict, read again and retry while the
-// Rollout keeps moving; a refusal of an unchanged Rollout is a real error and is returned.
-template <typename Attempt>
-Result<std::string> WithFreshReads(kube::KubeClient& client, const RolloutRef& ref,
-                                   const Attempt& attempt) {
-  constexpr int kAttempts = 5;
-  for (int i = 1;; ++i) {
-    Result<json> rollout = GetRollout(client, ref);
-    if (!rollout.ok()) return rollout.status();
-    Result<std::string> r = attempt(*rollout);
-    if (r.ok() || i == kAttempts) return r;
-    const StatusCode code = r.status().code();
-    if (code != StatusCode::kInvalid && code != StatusCode::kConflict) return r;
-    Result<json> now = GetRollout(client, ref);
-    if (!now.ok() || kube::ResourceVersionOf(*now) == kube::ResourceVersionOf(*rollout)) return r;
-  }
-}
-
 Result<std::string> SetImageOnce(kube::KubeClient& client, const RolloutRef& ref,
                                  const std::vector<std::pair<std::string, std::string>>& images,
-                                 const json& rollout_object) {
-  const json* rollout = &rollout_object;
-  const json pod_spec = rollout->value("spec", json::object())
+                                 const json& rollout) {
+  const json pod_spec = rollout.value("spec", json::object())
                             .value("template", json::object())
                             .value("spec", json::object());
   json patch = json::array({{{"op", "test"},
                              {"path", "/metadata/resourceVersion"},
-                             {"value", kube::ResourceVersionOf(*rollout)}}});
+                             {"value", kube::ResourceVersionOf(rollout)}}});
   std::vector<std::string> changed;
   for (const auto& [container, image] : images) {
     bool found = false;
