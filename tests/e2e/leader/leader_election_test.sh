@@ -45,20 +45,9 @@ fail() {
   echo "FAIL: $*" >&2
   failures=$((failures + 1))
 }
-step() { echo "=== $*"; }
-now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source tests/e2e/leader/lib.sh
+DUMP_LINES=15
 holder() { k -n "$ns" get lease gantry-leader -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
-identity() { sed -nE 's/.*leader election: ([^ ]+) waiting for lease.*/\1/p' "$tmp/$1.log" | head -1; }
-# wait_log NAME PATTERN SECONDS: waits for PATTERN (grep -E) in NAME's log; 1 on timeout.
-wait_log() {
-  local deadline=$(($(now_ms) + $3 * 1000))
-  until grep -qsE -- "$2" "$tmp/$1.log"; do
-    (($(now_ms) < deadline)) || return 1
-    sleep 0.05
-  done
-}
-dump() { for n in "$@"; do echo "--- $n log (last 15 lines)"; tail -15 "$tmp/$n.log"; done; }
 
 # start NAME [KUBECONFIG]: an operator scoped to $ns, its log in $tmp/NAME.log.
 start() {

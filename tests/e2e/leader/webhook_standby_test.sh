@@ -37,18 +37,7 @@ fail() {
   echo "FAIL: $*" >&2
   failures=$((failures + 1))
 }
-step() { echo "=== $*"; }
-now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-identity() { sed -nE 's/.*leader election: ([^ ]+) waiting for lease.*/\1/p' "$tmp/$1.log" | head -1; }
-wait_log() {
-  local deadline=$(($(now_ms) + $3 * 1000))
-  until grep -qsE -- "$2" "$tmp/$1.log"; do
-    (($(now_ms) < deadline)) || return 1
-    sleep 0.05
-  done
-}
-dump() { for n in "$@"; do echo "--- $n log (last 20 lines)"; tail -20 "$tmp/$n.log"; done; }
+source tests/e2e/leader/lib.sh
 
 # start NAME: an operator scoped to $ns whose webhook receiver listens on $tmp/NAME.hook.
 start() {
