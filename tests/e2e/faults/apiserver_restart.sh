@@ -4,9 +4,20 @@
 # (hack/cluster restart-apiserver, GANTRY_CLUSTER_DIR for a private one): ctest runs it alone
 # (RUN_SERIAL).
 #
+# Gantry's recovery is timed from the moment the API server is ready again. What Gantry's steps
+# wait for besides (pods created by the ReplicaSet controller, scheduled, made Ready by kwok) is
+# the cluster's own business: after each restart the controller manager, scheduler and kwok are
+# restarted too (hack/cluster restart-controllers) and a probe ReplicaSet must get a Ready pod
+# before anything that needs pods is timed. Left alone, their client-go reflectors take up to a
+# minute to come back after a restart (backoff accumulated across the outage and the 403/429
+# answers of a starting API server, reset only after 2 quiet minutes); the ReplicaSet controller
+# meanwhile refuses to act on a stale pod cache, and a rollout waits on that instead.
+#
 #   1. mid-sync: an Application applying 150 ConfigMaps; the API server goes away while the
-#      objects are being written. The operator must resume writing within 10 s of the API
-#      server being ready again and converge on the commit.
+#      objects are being written: the operator is frozen (SIGSTOP) once 20 were written and
+#      thawed once the API server is down, so the outage meets it mid-sync however fast the
+#      machine is (checked: not all were written before). The operator must resume writing
+#      within 10 s of the API server being ready again and converge on the commit.
 #   2. mid-rollout: a canary (setWeight 25, pause 4s, setWeight 50, pause 4s, setWeight 75)
 #      restarted under it during a pause: the operator resumes (a status write) within 10 s,
 #      no step is lost or repeated (sampled step index never goes back, the Rollout completes
@@ -28,11 +39,57 @@ source tests/e2e/faults/lib.sh
 
 etcd=${GANTRY_ETCD_ENDPOINT:-$(sed -n 's/^GANTRY_ETCD_ENDPOINT=//p' "${GANTRY_CLUSTER_DIR:-.cache/cluster}/env")}
 [[ -n $etcd ]] || die "no etcd endpoint (GANTRY_ETCD_ENDPOINT)"
+apiserver=${GANTRY_APISERVER_URL:-$(sed -n 's/^GANTRY_APISERVER_URL=//p' "${GANTRY_CLUSTER_DIR:-.cache/cluster}/env")}
+[[ -n $apiserver ]] || die "no API server URL (GANTRY_APISERVER_URL)"
 
-# restart_apiserver: prints the epoch ms at which the API server was ready again.
+# restart_apiserver: prints the epoch ms at which the API server was ready again. Only the API
+# server: the stopwatch starts before the cluster's controllers are restarted.
 restart_apiserver() {
-  hack/cluster restart-apiserver >"$tmp/restart.log" 2>&1 || { cat "$tmp/restart.log" >&2; return 1; }
+  hack/cluster restart-apiserver --apiserver-only >"$tmp/restart.log" 2>&1 ||
+    { cat "$tmp/restart.log" >&2; return 1; }
   now_ms
+}
+# restart_apiserver_under_frozen_operator: the same, with the operator stopped (SIGSTOP) until
+# the API server no longer accepts connections, so that whatever the operator was doing when
+# frozen is cut by the outage. Prints the epoch ms at which the API server was ready again.
+apiserver_down() {
+  local rc=0
+  curl -sk -o /dev/null --max-time 1 "$apiserver/readyz" || rc=$?
+  ((rc == 7))  # could not connect
+}
+restart_apiserver_under_frozen_operator() {
+  local job
+  kill -STOP "$op_pid"
+  hack/cluster restart-apiserver --apiserver-only >"$tmp/restart.log" 2>&1 &
+  job=$!
+  until_true 30 apiserver_down || echo "the API server did not go down within 30 s" >&2
+  kill -CONT "$op_pid"
+  wait "$job" || { cat "$tmp/restart.log" >&2; return 1; }
+  now_ms
+}
+# cluster_serves: restarts the controller manager, scheduler and kwok, then waits until a probe
+# ReplicaSet (not Gantry's) has a Ready pod; prints the epoch ms at which it had.
+probes=0
+cluster_serves() {
+  hack/cluster restart-controllers >>"$tmp/restart.log" 2>&1 ||
+    { cat "$tmp/restart.log" >&2; return 1; }
+  probes=$((probes + 1))
+  local rs=probe-$probes
+  kn apply -f - >/dev/null <<YAML || return 1
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: $rs, labels: {role: probe}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {probe: "$rs"}}
+  template:
+    metadata: {labels: {probe: "$rs"}}
+    spec: {containers: [{name: c, image: registry.local/probe:1}]}
+YAML
+  probe_ready() { [[ $(kn get rs "$rs" -o jsonpath='{.status.readyReplicas}') == 1 ]]; }
+  until_true 60 probe_ready || { echo "the probe ReplicaSet $rs got no Ready pod in 60 s" >&2; return 1; }
+  now_ms
+  kn delete rs "$rs" --wait=false >/dev/null
 }
 compact_etcd() {
   local rev
@@ -154,8 +211,14 @@ worst_sync=0 worst_rollout=0 worst_relist=0
 step "1. restart mid-sync (150 ConfigMaps)"
 c2=$(write_commit two 150)
 until_true 60 eval '(( $(grep -c " two$" "$tmp/cm-events") >= 20 ))' || die "the sync of commit two did not start"
-ready=$(restart_apiserver) || die "restart-apiserver failed"
+ready=$(restart_apiserver_under_frozen_operator) || die "restart-apiserver failed"
 restarts=$((restarts + 1))
+# Events sampled before the API server was ready again were written before it went away.
+before=$(awk -v r="$ready" '$1 < r && $4 == "two" {print $3}' "$tmp/cm-events" | sort -u | wc -l)
+echo "$before of 150 ConfigMaps were written before the API server went away"
+((before < 150)) || fail "the restart landed after the sync had finished, not in the middle of it"
+serving=$(cluster_serves) || die "the cluster's controllers did not serve again"
+echo "the cluster's controllers served again $((serving - ready)) ms after the API server was ready"
 if until_true 30 resumed_ms "$tmp/cm-events" "$ready" 1; then
   took=$(($(resumed_ms "$tmp/cm-events" "$ready" 1) - ready))
   echo "writes resumed $took ms after the API server was ready"
@@ -175,6 +238,8 @@ paused_at_1() { [[ $(field '{.status.currentStepIndex}') == 1 ]] && phase_is Pau
 until_true 60 paused_at_1 || die "revision 2 did not reach the first pause"
 ready=$(restart_apiserver) || die "restart-apiserver failed"
 restarts=$((restarts + 1))
+serving=$(cluster_serves) || die "the cluster's controllers did not serve again"
+echo "the cluster's controllers served again $((serving - ready)) ms after the API server was ready"
 if until_true 30 resumed_ms "$tmp/rollout" "$ready" 0; then
   took=$(($(resumed_ms "$tmp/rollout" "$ready" 0) - ready))
   echo "Rollout status moved $took ms after the API server was ready"
@@ -186,7 +251,9 @@ fi
 rev2_done() { phase_is Healthy && [[ $(field '{.spec.template.spec.containers[0].image}') == *:2 ]] &&
   [[ $(field '{.status.stableRS}') == "$(field '{.status.currentPodHash}')" ]]; }
 until_true 90 rev2_done || fail "revision 2 did not complete: $(field '{.status.message}')"
-[[ $(kn get rs -o name | wc -l) == 2 ]] || fail "$(kn get rs -o name | wc -l) ReplicaSets for 2 revisions"
+echo "revision 2 completed $(($(now_ms) - serving)) ms after the cluster's controllers served again"
+web_rs() { kn get rs -l app=web -o name | wc -l; }
+[[ $(web_rs) == 2 ]] || fail "$(web_rs) ReplicaSets for 2 revisions"
 operator_alive || die "the operator exited during the API server restart"
 
 step "3. etcd compacted, API server restarted: every watch gets 410"
@@ -195,6 +262,8 @@ rev=$(compact_etcd) || die "etcd compaction failed"
 echo "etcd compacted at revision $rev"
 ready=$(restart_apiserver) || die "restart-apiserver failed"
 restarts=$((restarts + 1))
+serving=$(cluster_serves) || die "the cluster's controllers did not serve again"
+echo "the cluster's controllers served again $((serving - ready)) ms after the API server was ready"
 # The types the operator watches (AnalysisTemplates, Services and Ingresses it reads when it
 # needs them, without a watch): each must meet the 410 and list again.
 for kind in GitRepository Application Rollout AnalysisRun ReplicaSet ConfigMap Namespace; do
@@ -237,7 +306,7 @@ echo "after the compaction every type converged in $worst_relist ms"
 step "samples"
 python3 "$faults_dir/check_samples.py" steps "$tmp/rollout" || fail "a step went backwards"
 python3 "$faults_dir/check_samples.py" flap "$tmp/services" || fail "a Service selector flapped"
-[[ $(kn get rs -o name | wc -l) == 3 ]] || fail "$(kn get rs -o name | wc -l) ReplicaSets for 3 revisions"
+[[ $(web_rs) == 3 ]] || fail "$(web_rs) ReplicaSets for 3 revisions"
 operator_alive || fail "the operator exited"
 [[ $op_starts == 1 ]] || fail "the operator was started $op_starts times"
 figure apiserver-restart-mid-sync 1 "$([[ $worst_sync -gt 0 && $worst_sync -le 10000 ]] && echo 1 || echo 0)" "$worst_sync"
