@@ -17,7 +17,7 @@ import time
 import urllib.request
 
 from bench.lib.cluster import REPO, Env
-from bench.lib.controller import Controller, Unavailable
+from bench.lib.controller import RETRY_INTERVAL_S, Controller, Unavailable
 from bench.lib.net import free_ports
 from bench.lib.procstat import die_with_parent
 
@@ -147,7 +147,8 @@ class Gantry(Controller):
                        "metadata": {"name": name, "namespace": namespace},
                        "spec": {"sourceRef": {"kind": "GitRepository", "name": "bench"},
                                 "path": path, "targetNamespace": namespace,
-                                "interval": f"{interval_s}s", "prune": False}})
+                                "interval": f"{interval_s}s",
+                                "retryInterval": f"{RETRY_INTERVAL_S}s", "prune": False}})
 
     def _latest(self, env, namespace) -> str | None:
         repo = env.get(f"{GROUP}/namespaces/{namespace}/gitrepositories/bench") or {}

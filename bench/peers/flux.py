@@ -17,7 +17,7 @@ import os
 import socket
 
 from bench.lib.cluster import Env, KubeError
-from bench.lib.controller import Controller
+from bench.lib.controller import RETRY_INTERVAL_S, Controller
 from bench.lib.net import free_ports
 from bench.peers import peerlib
 
@@ -175,7 +175,8 @@ class Flux(Controller):
                        "metadata": {"name": name, "namespace": namespace},
                        "spec": {"sourceRef": {"kind": "GitRepository", "name": "bench"},
                                 "path": "./" + path.strip("/"), "targetNamespace": namespace,
-                                "interval": f"{interval_s}s", "prune": False,
+                                "interval": f"{interval_s}s",
+                                "retryInterval": f"{RETRY_INTERVAL_S}s", "prune": False,
                                 "wait": False, "timeout": "5m"}})
 
     def _latest(self, env, namespace) -> str | None:

@@ -138,11 +138,21 @@ def delete_crds(env: Env, names: list[str]) -> None:
 
 class Process:
     """One controller process: stdout and stderr to <workdir>/<name>.log, started in its own
-    process group so a TERM reaches it alone."""
+    process group so a TERM reaches it alone, with its own TMPDIR, <workdir>/<name>.tmp.
+
+    The private TMPDIR is not tidiness: kustomize-controller removes every kustomization-*
+    directory in os.TempDir() when it starts (main.go, purgeStaleTempDirs, meant for a pod's
+    own emptyDir), so with a shared /tmp any kustomize-controller starting on the machine (a
+    bench-smoke in someone's make test, another bench part) deletes the directories a running
+    one is building from: "kustomization path not found: stat /tmp/kustomization-...". The Go
+    controllers write temporary files only through os.TempDir(), which reads TMPDIR."""
 
     def __init__(self, name: str, cmd: list[str], workdir: str, environ: dict[str, str]):
         self.name = name
         self.log_path = os.path.join(workdir, f"{name}.log")
+        self.tmp_dir = os.path.join(os.path.abspath(workdir), f"{name}.tmp")
+        os.makedirs(self.tmp_dir, exist_ok=True)
+        environ = dict(environ, TMPDIR=self.tmp_dir)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, env=environ,
