@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "operator/kube/informer.h"
 #include "operator/manifest/object_id.h"
 
 namespace gantry::reconcilers {
@@ -105,6 +106,11 @@ bool WouldChange(const kube::Object& dry_run, const kube::Object& live) {
   return Comparable(dry_run) != Comparable(live);
 }
 
+std::string ContentHash(const kube::Object& live) {
+  return manifest::Sha256Hex(
+      Comparable(live).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 std::vector<std::string> DescribeChanges(const kube::Object& dry_run, const kube::Object& live,
                                          const std::vector<manifest::IgnoreDifference>& rules) {
   std::vector<std::string> lines;
@@ -168,21 +174,40 @@ Result<ApplyPreview> Applier::PreviewApply(const DesiredObject& object) {
     return s;
   }
   ApplyPreview preview;
-  auto live = client_.Get(object.ref);
-  if (live.ok()) {
-    preview.live = std::move(*live);
-  } else if (live.status().code() != StatusCode::kNotFound) {
-    return Status(live.status().code(),
-                  manifest::ObjectMessage(object.source,
-                                          "reading the live object: " + live.status().message()));
-  }
   preview.dry_run = std::move(*dry);
+  kube::StripForCache(preview.dry_run);
+  // The dry run answers with the stored object's resourceVersion, or none when it would create
+  // the object: a cached copy at that version (or its absence) is what the server holds now.
+  const std::string& stored_version = kube::ResourceVersionOf(preview.dry_run);
+  bool known = false;
+  if (cache_) {
+    if (std::optional<kube::ObjectPtr> cached = cache_(object.ref); cached.has_value()) {
+      if (*cached == nullptr) {
+        known = stored_version.empty();
+      } else if (!stored_version.empty() && kube::ResourceVersionOf(**cached) == stored_version) {
+        preview.live = **cached;
+        known = true;
+      }
+      preview.live_from_cache = known;
+    }
+  }
+  if (!known) {
+    auto live = client_.Get(object.ref);
+    if (live.ok()) {
+      preview.live = std::move(*live);
+      kube::StripForCache(preview.live);
+    } else if (live.status().code() != StatusCode::kNotFound) {
+      return Status(live.status().code(),
+                    manifest::ObjectMessage(object.source,
+                                            "reading the live object: " + live.status().message()));
+    }
+  }
   preview.changes = WouldChange(preview.dry_run, preview.live);
   return preview;
 }
 
-Result<ApplyAction> Applier::Apply(const DesiredObject& object, const ApplyPreview& preview) {
-  if (!preview.changes) return ApplyAction::kUnchanged;
+Result<Applied> Applier::Apply(const DesiredObject& object, const ApplyPreview& preview) {
+  if (!preview.changes) return Applied{ApplyAction::kUnchanged, kube::Object()};
   kube::ApplyOptions options;
   options.field_manager = std::string(kFieldManager);
   options.force = true;
@@ -192,7 +217,9 @@ Result<ApplyAction> Applier::Apply(const DesiredObject& object, const ApplyPrevi
         applied.status().code(),
         manifest::ObjectMessage(object.source, "apply failed: " + applied.status().message()));
   }
-  return preview.live.is_null() ? ApplyAction::kCreated : ApplyAction::kConfigured;
+  kube::StripForCache(*applied);
+  return Applied{preview.live.is_null() ? ApplyAction::kCreated : ApplyAction::kConfigured,
+                 std::move(*applied)};
 }
 
 }  // namespace gantry::reconcilers

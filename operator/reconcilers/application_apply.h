@@ -8,10 +8,18 @@
 // the object as it would be after the write; if it equals the live object (server-filled
 // metadata aside), the write would change nothing and is skipped.
 //
+// The live object comes from the self-heal watcher's cache when it can (no GET): the dry run's
+// answer carries the stored object's metadata.resourceVersion (none for an object that does
+// not exist yet), and a cached copy at that same version is exactly what the server holds. A
+// cache that lags (or lacks the kind) is never trusted: the object is read from the server.
+// Both sides are compared without managedFields and kubectl's last-applied annotation, which
+// the cache does not keep.
+//
 // Functions and a stateless Applier; safe from any thread as long as the KubeClient is.
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +27,7 @@
 #include "operator/api/application.h"
 #include "operator/common/status.h"
 #include "operator/kube/kube_client.h"
+#include "operator/kube/object_cache.h"
 #include "operator/manifest/normalize.h"
 #include "operator/manifest/object.h"
 #include "operator/manifest/object_id.h"
@@ -63,6 +72,11 @@ std::vector<std::string> OutOfScope(
 // but server-filled metadata and status, i.e. when applying would change the object.
 bool WouldChange(const kube::Object& dry_run, const kube::Object& live);
 
+// SHA-256 of what WouldChange compares of `live` (server-filled metadata and status left out):
+// equal for two versions of an object that differ only in status or bookkeeping. `live` must
+// be stripped as the cache strips (kube::StripForCache).
+std::string ContentHash(const kube::Object& live);
+
 // One line per changed field ("~ /spec/replicas: 2 -> 3", "+ /data/b: \"x\"", "- /data/a"),
 // Secret values masked; empty when nothing would change. `live` null: the object is new.
 std::vector<std::string> DescribeChanges(const kube::Object& dry_run, const kube::Object& live,
@@ -73,24 +87,41 @@ std::string_view ApplyActionName(ApplyAction action);  // created | configured |
 
 // What the server says about one desired object before anything is written.
 struct ApplyPreview {
-  kube::Object live;     // null when the object does not exist
-  kube::Object dry_run;  // the object as a forced apply would leave it
-  bool changes = false;  // WouldChange(dry_run, live), or the object is new
+  kube::Object live;             // null when the object does not exist
+  kube::Object dry_run;          // the object as a forced apply would leave it
+  bool changes = false;          // WouldChange(dry_run, live), or the object is new
+  bool live_from_cache = false;  // `live` came from the cache, not a GET
 };
+
+// The result of Applier::Apply: what was done, and the write's answer (the object as the
+// server now holds it, status included, so that health is judged without reading it again);
+// null when nothing was written, in which case the preview's live object stands.
+struct Applied {
+  ApplyAction action = ApplyAction::kUnchanged;
+  kube::Object object;
+};
+
+// A cache of live objects (ManagedObjectWatcher::Cached's contract): nullopt when it cannot
+// answer for the object's kind, a null pointer when it holds no such object.
+using CachedObjectLookup = std::function<std::optional<kube::ObjectPtr>(const kube::ResourceRef&)>;
 
 class Applier {
  public:
-  explicit Applier(kube::KubeClient& client) : client_(client) {}
+  // `cache` may be empty: every live object is then read from the server.
+  explicit Applier(kube::KubeClient& client, CachedObjectLookup cache = nullptr)
+      : client_(client), cache_(std::move(cache)) {}
 
-  // Reads the live object and dry-runs the apply. Errors name the object's file and line and
-  // carry the server's message (Invalid, Forbidden, NotFound for an unknown kind, ...).
+  // Dry-runs the apply, then takes the live object from the cache when the cache is current
+  // for it (else reads it). Errors name the object's file and line and carry the server's
+  // message (Invalid, Forbidden, NotFound for an unknown kind, ...).
   Result<ApplyPreview> PreviewApply(const DesiredObject& object);
 
   // Applies when `preview.changes`; otherwise writes nothing.
-  Result<ApplyAction> Apply(const DesiredObject& object, const ApplyPreview& preview);
+  Result<Applied> Apply(const DesiredObject& object, const ApplyPreview& preview);
 
  private:
   kube::KubeClient& client_;
+  const CachedObjectLookup cache_;
 };
 
 }  // namespace gantry::reconcilers

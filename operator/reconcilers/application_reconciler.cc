@@ -15,6 +15,7 @@
 #include "operator/reconcilers/application_apply.h"
 #include "operator/reconcilers/application_diff.h"
 #include "operator/reconcilers/application_prune.h"
+#include "operator/reconcilers/application_sync_memo.h"
 
 namespace gantry::reconcilers {
 namespace {
@@ -100,6 +101,7 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
   if (!live.ok()) {
     if (live.status().code() == StatusCode::kNotFound) {
       deps_.metrics.ForgetApplication(key.ns, key.name);
+      memo_.Forget(key);
       if (deps_.watcher != nullptr) deps_.watcher->SetSelfHeal(key, false);
       return ReconcileResult::Done();
     }
@@ -369,23 +371,50 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
     if (crd_scopes.contains(gk) && !lookup(gk).has_value()) return true;
     return !d.ref.ns.empty() && new_namespaces.contains(d.ref.ns);
   };
-  Applier applier(deps_.client);
-  std::vector<std::optional<ApplyPreview>> previews(desired.size());
+  // Per object: known in sync from the memo and the watch cache (no request at all), or the
+  // server's preview; after the apply, the write's answer. Health is judged from these.
+  struct ObjectPass {
+    std::string desired_hash;
+    std::optional<SyncMemo::Entry> known;
+    kube::ObjectPtr cached;  // the cache's copy, when known
+    std::optional<ApplyPreview> preview;
+    kube::Object written;  // null when nothing was written
+  };
+  CachedObjectLookup cache;
+  if (deps_.watcher != nullptr) {
+    cache = [watcher = deps_.watcher](const kube::ResourceRef& ref) {
+      return watcher->Cached(ref);
+    };
+  }
+  Applier applier(deps_.client, cache);
+  std::vector<ObjectPass> pass(desired.size());
   std::vector<std::string> problems;
+  auto known_in_sync = [&](size_t i) {
+    if (!cache) return false;
+    std::optional<kube::ObjectPtr> cached = cache(desired[i].ref);
+    if (!cached.has_value() || *cached == nullptr) return false;
+    pass[i].known =
+        memo_.InSync(key, revision, generation, desired[i].id, pass[i].desired_hash, **cached);
+    if (!pass[i].known) return false;
+    pass[i].cached = std::move(*cached);
+    return true;
+  };
   auto preview = [&](size_t i) {
     auto p = applier.PreviewApply(desired[i]);
     if (!p.ok()) {
       problems.push_back(p.status().message());
       return;
     }
-    previews[i] = std::move(*p);
+    pass[i].preview = std::move(*p);
   };
   bool any_deferred = false;
   for (size_t i = 0; i < desired.size(); ++i) {
+    pass[i].desired_hash = DesiredHash(desired[i].applied);
     if (deferred(desired[i])) {
       any_deferred = true;
       continue;
     }
+    if (known_in_sync(i)) continue;
     preview(i);
   }
   if (!problems.empty()) {
@@ -396,14 +425,25 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
   // 6. Apply in order; the definitions first, then what had to wait for them.
   std::vector<std::string> changes;
   auto apply = [&](size_t i) -> Status {
-    auto action = applier.Apply(desired[i], *previews[i]);
-    if (!action.ok()) return action.status();
-    deps_.metrics.CountApply(ApplyActionName(*action));
-    if (*action != ApplyAction::kUnchanged) {
-      changes.push_back(
-          fmt::format("{} {}", kube::Describe(desired[i].applied), ApplyActionName(*action)));
+    if (pass[i].known) {
+      deps_.metrics.CountApply(ApplyActionName(ApplyAction::kUnchanged));
+      return Status();
+    }
+    auto applied = applier.Apply(desired[i], *pass[i].preview);
+    if (!applied.ok()) return applied.status();
+    deps_.metrics.CountApply(ApplyActionName(applied->action));
+    if (applied->action != ApplyAction::kUnchanged) {
+      changes.push_back(fmt::format("{} {}", kube::Describe(desired[i].applied),
+                                    ApplyActionName(applied->action)));
+      pass[i].written = std::move(applied->object);
     }
     return Status();
+  };
+  // The object as the server holds it after this pass, as far as the pass has seen it.
+  auto current = [&](size_t i) -> const kube::Object& {
+    if (pass[i].known) return *pass[i].cached;
+    if (!pass[i].written.is_null()) return pass[i].written;
+    return pass[i].preview->live;
   };
   if (any_deferred) {
     for (size_t i = 0; i < desired.size(); ++i) {
@@ -414,7 +454,7 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
     }
     unserved.clear();
     for (size_t i = 0; i < desired.size(); ++i) {
-      if (previews[i]) continue;
+      if (pass[i].preview || pass[i].known) continue;
       manifest::GroupKind gk{desired[i].ref.gvk.group, desired[i].ref.gvk.kind};
       if (crd_scopes.contains(gk) && !lookup(gk).has_value()) {
         std::string message = fmt::format(
@@ -440,6 +480,23 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
       if (!changes.empty()) emit(false, "Progressing", JoinLines(changes));
       return fail(kReasonApplyFailed, fmt::format("revision {}: {}", revision, s.message()));
     }
+  }
+
+  // Remember what every object is now, for the next pass of this revision and generation.
+  {
+    std::vector<SyncMemo::Entry> entries;
+    entries.reserve(desired.size());
+    for (size_t i = 0; i < desired.size(); ++i) {
+      if (pass[i].known) {
+        entries.push_back(std::move(*pass[i].known));
+        continue;
+      }
+      const kube::Object& now_live = current(i);
+      if (now_live.is_null()) continue;
+      entries.push_back(SyncMemo::Entry{desired[i].id, pass[i].desired_hash,
+                                        kube::ResourceVersionOf(now_live), ContentHash(now_live)});
+    }
+    memo_.Remember(key, revision, generation, std::move(entries));
   }
 
   // The inventory is what is applied now; entries kept by prune stay.
@@ -471,10 +528,11 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
   manifest::Health worst = manifest::Health::kHealthy;
   std::string worst_message;
   std::vector<api::ResourceStatus> resources;
-  for (const auto& d : desired) {
-    auto current = deps_.client.Get(d.ref);
-    manifest::HealthStatus health =
-        manifest::ComputeHealth(current.ok() ? *current : kube::Object());
+  // From what the pass already holds (the write's answer, the live object it compared with, or
+  // the watch cache's copy), all carrying status: no second read of every object.
+  for (size_t i = 0; i < desired.size(); ++i) {
+    const DesiredObject& d = desired[i];
+    manifest::HealthStatus health = manifest::ComputeHealth(current(i));
     if (manifest::IsWorse(health.status, worst)) {
       worst = health.status;
       worst_message = fmt::format(
@@ -499,7 +557,8 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
   if (!changes.empty()) emit(false, "ApplySucceeded", JoinLines(changes));
 
   // 9. Ready, or waiting for health.
-  if (deps_.watcher != nullptr && app.spec.self_heal) {
+  // Watched with or without selfHeal: the watch cache is also what the next pass compares with.
+  if (deps_.watcher != nullptr) {
     for (const auto& d : desired) deps_.watcher->Watch(d.ref.gvk);
   }
   if (app.spec.wait && worst != manifest::Health::kHealthy) {

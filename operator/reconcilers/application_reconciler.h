@@ -17,15 +17,20 @@
 //      those exist: they are dry-run after the Namespaces and CRDs are applied (if a CRD is not
 //      served yet, the pass waits and the next pass validates everything). Any failure: nothing
 //      (more) is applied, Ready=False names the file, object and the server's message;
+//      An object the SyncMemo knows in sync (same revision, generation and desired content as
+//      the last successful pass, and the watch cache's copy unchanged since) is neither
+//      dry-run nor read: a no-op resync costs no request per object;
 //   6. apply in order (definitions, then sync waves, then kind order) with server-side apply,
-//      field manager gantry, force; an object whose dry run equals the live object is not
-//      written;
+//      field manager gantry, force; an object whose dry run equals the live object (from the
+//      watch cache when it is current, else a GET) is not written;
 //   7. prune (spec.prune) the previous inventory's objects that left Git, in reverse order;
-//   8. health of every object; with spec.wait, Ready only when all are Healthy: until
-//      spec.timeout after the revision was applied, Ready=Unknown (Reconciling reason
-//      HealthCheckPending); after it, Ready=False HealthCheckFailed naming the unhealthy object,
-//      which stays so (the timer does not restart) until the objects are healthy or a new
-//      revision or generation restarts the wait; both look again every poll_interval;
+//   8. health of every object, judged from what the pass already holds (the write's answer, the
+//      live object of the preview, or the watch cache's copy); with spec.wait, Ready only when
+//      all are Healthy: until spec.timeout after the revision was applied, Ready=Unknown
+//      (Reconciling reason HealthCheckPending); after it, Ready=False HealthCheckFailed naming
+//      the unhealthy object, which stays so (the timer does not restart) until the objects are
+//      healthy or a new revision or generation restarts the wait; both look again every
+//      poll_interval;
 //   9. status (revisions, sync, health, inventory, resources, conditions), Events, metrics;
 //      the watch behind selfHeal is extended to the inventory's kinds.
 //
@@ -42,6 +47,7 @@
 #include "operator/controller/reconciler.h"
 #include "operator/kube/kube_client.h"
 #include "operator/reconcilers/application_metrics.h"
+#include "operator/reconcilers/application_sync_memo.h"
 #include "operator/reconcilers/application_watcher.h"
 #include "operator/reconcilers/git_repository_reconciler.h"
 
@@ -82,6 +88,7 @@ class ApplicationReconciler final : public controller::Reconciler {
 
  private:
   ApplicationReconcilerDeps deps_;
+  SyncMemo memo_;
 };
 
 // The Applications (namespace/name) whose sourceRef names the GitRepository `repository`, from

@@ -49,6 +49,19 @@ bool ManagedObjectWatcher::WaitForSync(std::chrono::milliseconds timeout) const 
   return true;
 }
 
+std::optional<kube::ObjectPtr> ManagedObjectWatcher::Cached(const kube::ResourceRef& ref) const {
+  const kube::SharedInformer* informer = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    auto it = informers_.find(ref.gvk.group + "/" + ref.gvk.kind);
+    if (it == informers_.end()) return std::nullopt;
+    informer = it->second.get();
+  }
+  // Informers are only removed by the destructor, so the pointer stays valid after the lock.
+  if (!informer->HasSynced()) return std::nullopt;
+  return informer->Get(kube::ObjectKey{ref.ns, ref.name});
+}
+
 void ManagedObjectWatcher::OnChange(const kube::Object& object) {
   const kube::Object& labels = kube::LabelsOf(object);
   kube::ObjectKey app{labels.value(std::string(kApplicationNamespaceLabel), ""),
@@ -70,6 +83,9 @@ void ManagedObjectWatcher::Watch(const kube::GroupVersionKind& gvk) {
   kube::InformerOptions options;
   options.ns = ns_;
   options.label_selector = std::string(kManagedByLabel) + "=" + std::string(kManagedByValue);
+  // Packed: this cache grows with every object Gantry manages, and is read about once per
+  // object per pass.
+  options.storage = kube::CacheStorage::kPacked;
   auto informer = std::make_unique<kube::SharedInformer>(client_, gvk, options);
   informer->AddEventHandler(kube::EventHandler{
       nullptr,
