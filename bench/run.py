@@ -296,8 +296,15 @@ def merge(out: str, parts: list[str]) -> int:
     p_of = {id(r): p for p, r in zip(parts, loaded)}
     for r in loaded:
         split_sync_figures(r)
+    # Each part ran at its own time, load and commit: kept beside its scenarios, since the
+    # machine description at the top is only the first part's.
     merged["run"]["parts"] = [dict(r["run"], file=os.path.basename(p),
-                                   scenarios=list(r["scenarios"]))
+                                   scenarios=list(r["scenarios"]),
+                                   systems=[n for n, e in r["systems"].items()
+                                            if e.get("status") == "ran"],
+                                   load_average_at_start=r["machine"].get("load_average_at_start"),
+                                   load_average_at_end=r["machine"].get("load_average_at_end"),
+                                   gantry_commit=r["machine"].get("gantry_commit"))
                               for p, r in zip(parts, loaded)]
     merged["run"]["started"] = min(r["run"]["started"] for r in loaded)
     merged["run"]["finished"] = max(r["run"]["finished"] for r in loaded)
