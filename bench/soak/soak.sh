@@ -14,9 +14,14 @@
 #   - a canary Rollout (4 replicas, setWeight 25 / pause 3s / setWeight 75 / pause 3s) given a
 #     new image every 30 s, and a blue/green Rollout (auto-promotion after 3 s) every 45 s;
 #     an AnalysisRun (web metric served on 127.0.0.1) with every canary revision.
-# Samples the operator's RSS (VmRSS) and the counts of work done; at the end prints the growth
-# per hour (least-squares slope over the samples after the first 10% of the run, the warm-up)
-# and writes samples.csv and summary.txt to SOAK_OUT.
+# Samples the operator's RSS (VmRSS, and RssAnon: its heap), the number of series its /metrics
+# exposes, the objects of the namespace its informers cache (ConfigMaps, ReplicaSets,
+# AnalysisRuns) and the counts of work done. At the end prints the growth per hour twice: the
+# mean RSS of the last 10 minutes against the first 10 (the first and last tenth of a run shorter
+# than 30 minutes), and the least-squares slope over the samples after the first 10% of the run
+# (the warm-up), and writes samples.csv, summary.txt, soak.json and the /metrics text after the
+# warm-up and at the end (metrics-warm.txt, metrics-end.txt) to SOAK_OUT. MALLOC_ARENA_MAX and
+# the like reach the operator from the environment.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 root=$PWD
@@ -191,14 +196,17 @@ spec:
       scaleDownDelaySeconds: 3
 YAML
 
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$op_pid/status"; }
-metric() {
-  curl -fsS --max-time 5 "http://127.0.0.1:$metrics_port/metrics" 2>/dev/null |
-    awk -v m="$1" 'index($0, m) == 1 {s += $NF} END {printf "%d\n", s}'
-}
+status_kib() { awk -v f="$1:" '$1 == f {print $2}' "/proc/$op_pid/status"; }
+scrape() { curl -fsS --max-time 5 "http://127.0.0.1:$metrics_port/metrics" >"$tmp/metrics.txt" 2>/dev/null; }
+# metric PREFIX: the sum of the scraped samples whose line starts with PREFIX.
+metric() { awk -v m="$1" 'index($0, m) == 1 {s += $NF} END {printf "%d\n", s}' "$tmp/metrics.txt"; }
+# series [PREFIX]: how many samples (lines other than comments) the scrape holds.
+series() { awk -v m="${1:-}" '!/^#/ && index($0, m) == 1 {n++} END {printf "%d\n", n}' "$tmp/metrics.txt"; }
+count() { k -n "$ns" get "$1" -o name 2>/dev/null | wc -l; }
 
 log "namespace $ns, operator pid $op_pid, $duration, a sample every ${sample_every}s -> $out"
-echo "elapsed_s,rss_kib,commits,canary_revisions,bluegreen_revisions,reconciles,restarts" >"$out/samples.csv"
+echo "elapsed_s,rss_kib,anon_kib,commits,canary_revisions,bluegreen_revisions,reconciles,restarts,series,analysis_series,configmaps,replicasets,analysisruns" >"$out/samples.csv"
+warm_s=$((total_s / 10))
 start=$SECONDS
 next_sample=0 next_commit=20 next_canary=30 next_bg=45
 canary_rev=0 bg_rev=0
@@ -206,10 +214,17 @@ while true; do
   elapsed=$((SECONDS - start))
   kill -0 "$op_pid" 2>/dev/null || { log "the operator exited"; tail -20 "$tmp/operator.log"; exit 1; }
   if ((elapsed >= next_sample)); then
-    rss=$(rss_kib)
+    rss=$(status_kib VmRSS)
+    anon=$(status_kib RssAnon)
+    scrape || log "scraping /metrics failed"
     reconciles=$(metric gantry_reconcile_total)
-    echo "$elapsed,$rss,$commits,$canary_rev,$bg_rev,$reconciles,0" >>"$out/samples.csv"
-    log "t=${elapsed}s rss=$((rss / 1024)) MiB commits=$commits canary=$canary_rev bluegreen=$bg_rev reconciles=$reconciles"
+    n_series=$(series)
+    n_analysis=$(series gantry_analysis_run_metric_phase)
+    cms=$(count configmaps) rss_n=$(count replicasets.apps) runs=$(count analysisruns.gantry.io)
+    echo "$elapsed,$rss,$anon,$commits,$canary_rev,$bg_rev,$reconciles,0,$n_series,$n_analysis,$cms,$rss_n,$runs" >>"$out/samples.csv"
+    log "t=${elapsed}s rss=$((rss / 1024)) MiB anon=$((anon / 1024)) MiB commits=$commits canary=$canary_rev bluegreen=$bg_rev reconciles=$reconciles series=$n_series analysis_series=$n_analysis cm=$cms rs=$rss_n runs=$runs"
+    [[ ! -f $out/metrics-warm.txt ]] && ((elapsed >= warm_s)) && cp "$tmp/metrics.txt" "$out/metrics-warm.txt"
+    cp "$tmp/metrics.txt" "$out/metrics-end.txt"
     next_sample=$((next_sample + sample_every))
     ((elapsed >= total_s)) && break
   fi
@@ -234,26 +249,88 @@ done
 
 applied=$(k -n "$ns" get application app -o jsonpath='{.status.lastAppliedRevision}')
 canary_phase=$(k -n "$ns" get rollouts.gantry.io canary -o jsonpath='{.status.phase}')
-python3 - "$out/samples.csv" "$duration" "$applied" "$canary_phase" <<'PY' | tee "$out/summary.txt"
-import csv, sys
-rows = [r for r in csv.DictReader(open(sys.argv[1]))]
+version=$("$bin" version 2>/dev/null | head -1 || true)
+python3 - "$out" "$duration" "$applied" "$canary_phase" "$version" "${MALLOC_ARENA_MAX:-}" <<'PY' | tee "$out/summary.txt"
+import csv, json, os, re, sys
+out, duration, applied, canary_phase, version, arena_max = sys.argv[1:7]
+rows = [r for r in csv.DictReader(open(os.path.join(out, "samples.csv")))]
 t = [int(r["elapsed_s"]) for r in rows]
 m = [int(r["rss_kib"]) / 1024 for r in rows]
-# The first 10% of the run is warm-up: caches fill, allocator arenas grow.
-skip = max(1, len(rows) // 10)
-xs, ys = t[skip:], m[skip:]
-if len(xs) >= 2:
+anon = [int(r["anon_kib"] or 0) / 1024 for r in rows]
+
+
+def slope(xs, ys):
+    if len(xs) < 2:
+        return 0.0
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
     den = sum((x - mx) ** 2 for x in xs)
-    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else 0.0
-else:
-    slope = 0.0
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else 0.0
+
+
+def mean(v):
+    return sum(v) / len(v) if v else 0.0
+
+
+# The first 10% of the run is warm-up: caches fill, allocator arenas grow.
+skip = max(1, len(rows) // 10)
+per_hour = slope(t[skip:], m[skip:]) * 3600
+anon_per_hour = slope(t[skip:], anon[skip:]) * 3600
+# Windows: the first and the last 10 minutes (a tenth of a run shorter than 30 minutes).
+span = t[-1] - t[0] if len(t) > 1 else 0
+window = 600 if span >= 1800 else max(1, span // 10)
+first = [v for x, v in zip(t, m) if x <= t[0] + window]
+last_w = [v for x, v in zip(t, m) if x >= t[-1] - window]
+mid_gap = ((t[-1] - window / 2) - (t[0] + window / 2)) / 3600 if span else 0
+window_per_hour = (mean(last_w) - mean(first)) / mid_gap if mid_gap > 0 else 0.0
+
+
+def families(path):
+    """Series per metric family in a /metrics text."""
+    counts = {}
+    if not os.path.exists(path):
+        return counts
+    for line in open(path):
+        if line.startswith("#") or not line.strip():
+            continue
+        name = re.split(r"[{ ]", line, 1)[0]
+        name = re.sub(r"_(bucket|sum|count)$", "", name)
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+warm, end = families(os.path.join(out, "metrics-warm.txt")), families(os.path.join(out, "metrics-end.txt"))
+grown = {f: [warm.get(f, 0), end[f]] for f in sorted(end) if end[f] != warm.get(f, 0)}
 last = rows[-1]
-print(f"soak {sys.argv[2]}: {len(rows)} samples, {last['commits']} commits, "
-      f"{last['canary_revisions']} canary and {last['bluegreen_revisions']} blue/green revisions, "
-      f"{last['reconciles']} reconciles")
-print(f"rss: start {m[0]:.1f} MiB, after warm-up {ys[0] if ys else m[0]:.1f} MiB, "
-      f"end {m[-1]:.1f} MiB, max {max(m):.1f} MiB")
-print(f"rss growth after warm-up: {slope * 3600:+.2f} MiB/hour (least squares)")
-print(f"application at {sys.argv[3]}, canary {sys.argv[4]}")
+lines = [
+    f"soak {duration}: {len(rows)} samples, {last['commits']} commits, "
+    f"{last['canary_revisions']} canary and {last['bluegreen_revisions']} blue/green revisions, "
+    f"{last['reconciles']} reconciles" + (f", MALLOC_ARENA_MAX={arena_max}" if arena_max else ""),
+    f"rss: start {m[0]:.1f} MiB, after warm-up {m[skip] if len(m) > skip else m[0]:.1f} MiB, "
+    f"end {m[-1]:.1f} MiB, max {max(m):.1f} MiB",
+    f"rss growth: {window_per_hour:+.2f} MiB/hour (mean of the last "
+    f"{f'{window // 60} min' if window >= 60 else f'{window} s'} "
+    f"{mean(last_w):.1f} MiB against the first {mean(first):.1f} MiB)",
+    f"rss growth after warm-up: {per_hour:+.2f} MiB/hour (least squares); "
+    f"heap (RssAnon) {anon_per_hour:+.2f} MiB/hour",
+    f"metric series: {sum(warm.values())} after warm-up, {sum(end.values())} at the end"
+    + ("; changed: " + ", ".join(f"{f} {a}->{b}" for f, (a, b) in grown.items()) if grown else ""),
+    f"objects at the end: {last['configmaps']} ConfigMaps, {last['replicasets']} ReplicaSets, "
+    f"{last['analysisruns']} AnalysisRuns",
+    f"application at {applied}, canary {canary_phase}",
+]
+print("\n".join(lines))
+json.dump({
+    "duration": duration, "version": version, "malloc_arena_max": arena_max or None,
+    "samples": len(rows), "sample_seconds": t[1] - t[0] if len(t) > 1 else None,
+    "work": {k: int(last[k]) for k in ("commits", "canary_revisions", "bluegreen_revisions", "reconciles")},
+    "rss_mib": {"start": round(m[0], 1), "end": round(m[-1], 1), "max": round(max(m), 1),
+                "first_window_mean": round(mean(first), 1), "last_window_mean": round(mean(last_w), 1),
+                "window_s": window},
+    "growth_mib_per_hour": {"windows": round(window_per_hour, 2), "slope_after_warmup": round(per_hour, 2),
+                            "anon_slope_after_warmup": round(anon_per_hour, 2)},
+    "metric_series": {"after_warmup": sum(warm.values()), "end": sum(end.values()), "changed": grown},
+    "application": applied, "canary_phase": canary_phase,
+    "summary": lines,
+    "rows": rows,
+}, open(os.path.join(out, "soak.json"), "w"), indent=1)
 PY
