@@ -37,7 +37,10 @@ void StripForCache(Object& object) {
 }
 
 SharedInformer::SharedInformer(KubeClient& client, GroupVersionKind gvk, InformerOptions options)
-    : client_(client), gvk_(std::move(gvk)), options_(std::move(options)) {}
+    : client_(client),
+      gvk_(std::move(gvk)),
+      options_(std::move(options)),
+      cache_(options_.storage) {}
 
 SharedInformer::~SharedInformer() { Stop(); }
 

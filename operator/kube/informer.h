@@ -17,7 +17,8 @@
 // Memory: objects are stored after stripping metadata.managedFields and the kubectl
 // last-applied-configuration annotation (neither is read by controllers and together they
 // often exceed the rest of the object), then after the caller's transform, which should keep
-// only the fields its controller reads.
+// only the fields its controller reads; an informer whose cache grows with what Gantry manages
+// and is read about once per object per pass stores them packed (InformerOptions::storage).
 //
 // Threads: one background thread per informer runs the loop and calls the handlers, in
 // event order; handlers must be quick (enqueue a key, not reconcile). Get/List/ByIndex are
@@ -57,6 +58,9 @@ struct InformerOptions {
   // Applied to each object after StripForCache, before it is cached; must keep metadata's
   // name, namespace and resourceVersion.
   std::function<void(Object&)> transform;
+  // How the cache holds objects (see object_cache.h): kPacked costs a fraction of the memory
+  // and a decode on every Get, List and ByIndex, each of which then returns a fresh copy.
+  CacheStorage storage = CacheStorage::kTree;
   int64_t page_size = kDefaultPageSize;
   // Each watch asks the server to end it after a random time in [watch_timeout,
   // 2*watch_timeout), so that many informers do not all reconnect at once.

@@ -118,6 +118,47 @@ TEST(InformerTest, StoresStrippedAndTransformedObjects) {
   EXPECT_EQ((*cached)["data"], Object({{"keep", "1"}}));
 }
 
+// A packed cache is read through the same calls, and handlers hear the same objects: the
+// update handler gets the version it replaced, decoded, beside the new one.
+TEST(InformerTest, PackedCacheFollowsChangesLikeATreeCache) {
+  FakeKubeClient fake;
+  ASSERT_TRUE(fake.Create(ConfigMap("a", {{"k", "1"}})).ok());
+  InformerOptions options = FastOptions();
+  options.storage = CacheStorage::kPacked;
+  SharedInformer informer(fake, kConfigMap, options);
+  Events events;
+  informer.AddEventHandler(events.Handler());
+  std::mutex mu;
+  std::vector<std::string> updates;  // "old -> new" values of data.k
+  auto on_update = [&](const ObjectPtr& before, const ObjectPtr& after) {
+    std::lock_guard lock(mu);
+    updates.push_back((*before)["data"].value("k", "") + " -> " + (*after)["data"].value("k", ""));
+  };
+  informer.AddEventHandler(EventHandler{nullptr, on_update, nullptr});
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(kWait));
+  WaitForWatches(fake, 1);
+
+  ASSERT_TRUE(
+      fake.Patch({kConfigMap, "ns", "a"}, PatchType::kMerge, {{"data", {{"k", "2"}}}}).ok());
+  ASSERT_TRUE(fake.Create(ConfigMap("b", {{"k", "b"}})).ok());
+  ASSERT_TRUE(fake.Delete({kConfigMap, "ns", "a"}).ok());
+  ASSERT_TRUE(events.WaitForCount(4));
+  EXPECT_THAT(events.Get(), ElementsAre("add ns/a", "update ns/a", "add ns/b", "delete ns/a"));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_THAT(updates, ElementsAre("1 -> 2"));
+  }
+  ObjectPtr b = informer.Get({"ns", "b"});
+  ASSERT_NE(b, nullptr);
+  Result<Object> live = fake.Get({kConfigMap, "ns", "b"});
+  ASSERT_TRUE(live.ok());
+  StripForCache(*live);
+  EXPECT_EQ(*b, *live);
+  EXPECT_EQ(informer.Get({"ns", "a"}), nullptr);
+  EXPECT_EQ(informer.List().size(), 1u);
+}
+
 TEST(InformerTest, ResumesABrokenWatchWithoutRelisting) {
   FakeKubeClient fake;
   SharedInformer informer(fake, kConfigMap, FastOptions());
