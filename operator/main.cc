@@ -1,6 +1,7 @@
 // The gantry binary: `gantry operator` runs the controllers; every other subcommand is a
 // client (kubectl plugin `kubectl-gantry`). Only argument parsing and dispatch live here.
 #include <fmt/format.h>
+#include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -27,6 +28,10 @@ namespace {
 // Runs the operator until SIGINT or SIGTERM. A second signal during shutdown exits at once.
 int RunOperator(const gantry::controller::ManagerOptions& options, const std::string& log_format,
                 const std::string& log_level) {
+  // Before any thread starts. glibc gives every thread that allocates an arena of its own (up
+  // to 8 per core), and each keeps its freed memory resident; the operator's threads mostly
+  // wait, so two arenas serve them without contention and hold far less idle memory.
+  mallopt(M_ARENA_MAX, 2);
   if (gantry::Status s = gantry::InitLogging(log_format, log_level); !s.ok()) {
     fmt::print(stderr, "{}\n", s.message());
     return 2;

@@ -1,6 +1,7 @@
 #include "operator/controller/manager.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -17,6 +18,20 @@ namespace {
 const kube::GroupVersionKind kNamespace{"", "v1", "Namespace"};
 
 bool Disabled(const std::string& bind) { return bind.empty() || bind == "0"; }
+
+// How often the manager looks whether the workers went idle after some work.
+constexpr std::chrono::seconds kIdleCheckPeriod{1};
+
+// Returns the free pages of every malloc arena to the system (glibc frees only the top of a
+// heap by itself). Walks the free lists: well under a millisecond for an operator's heap.
+void ReleaseFreedMemory() {
+  auto started = std::chrono::steady_clock::now();
+  malloc_trim(0);
+  spdlog::debug("returned freed memory to the system in {} us",
+                std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now() - started)
+                    .count());
+}
 
 std::unique_ptr<HttpServer> MakeServer(const std::string& name, const std::string& bind,
                                        Status& status) {
@@ -229,7 +244,24 @@ Status Manager::Run(std::stop_token stop) {
     leading_ = true;
     std::stop_token lost_token = lost.get_token();
     std::unique_lock lock(mu);
-    cv.wait(lock, stop, [&] { return lost_token.stop_requested(); });
+    // The caches' first lists and every burst of reconciles leave freed memory behind in
+    // malloc's arenas (response bodies, parsed pages, manifests), resident until reused. Once
+    // the workers have been idle for a whole period after some work, hand it back.
+    uint64_t finished = 0;
+    bool worked = true;
+    while (
+        !cv.wait_for(lock, stop, kIdleCheckPeriod, [&] { return lost_token.stop_requested(); })) {
+      if (stop.stop_requested()) break;
+      uint64_t now_finished = 0;
+      for (const Controller& c : controllers_) now_finished += c.runner->Processed();
+      if (now_finished != finished) {
+        finished = now_finished;
+        worked = true;
+      } else if (worked) {
+        worked = false;
+        ReleaseFreedMemory();
+      }
+    }
   }
 
   spdlog::info("shutting down");

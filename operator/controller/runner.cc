@@ -47,6 +47,7 @@ void Runner::Work() {
   while (std::optional<ObjectKey> key = queue_.Get()) {
     ProcessOne(*key);
     queue_.Done(*key);
+    processed_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 

@@ -6,7 +6,9 @@
 // timed in Metrics and logged when it fails or stalls, naming the controller and the object.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <thread>
@@ -42,6 +44,8 @@ class Runner {
   void ProcessOne(const ObjectKey& key);
 
   const std::string& name() const { return name_; }
+  // Keys the workers have finished (any outcome) since Start. Safe from any thread.
+  uint64_t Processed() const { return processed_.load(std::memory_order_relaxed); }
 
  private:
   void Work();
@@ -52,6 +56,7 @@ class Runner {
   const int workers_;
   Metrics* const metrics_;
   std::vector<std::thread> threads_;
+  std::atomic<uint64_t> processed_{0};
 };
 
 }  // namespace gantry::controller

@@ -5,7 +5,7 @@
 // in-memory private key, host key checked against the request's known_hosts only), git://
 // and file://. Deadlines: see deadline_socket.h.
 //
-// Process-wide effects, on first construction: git_libgit2_init, the deadline socket stream
+// Process-wide effects, on the first Fetch or Gc: git_libgit2_init, the deadline socket stream
 // registered with libgit2, libgit2's config search paths emptied so that no user or system
 // gitconfig (url rewrites, proxies) changes what Gantry fetches, and HOME set to "/" if it is
 // unset (libgit2 1.5.1 refuses SSH without a home directory).

@@ -37,7 +37,9 @@ using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using SteadyTime = std::chrono::steady_clock::time_point;
 
-constexpr size_t kStreamBufferSize = 64 * 1024;
+// Watch events are small (one object each) and a larger event takes several reads, so a
+// small buffer costs nothing: it is held, per watch, for the whole life of the watch.
+constexpr size_t kStreamBufferSize = 16 * 1024;
 
 struct ServerUrl {
   bool tls = true;
@@ -260,16 +262,13 @@ Status BeastHttpTransport::TransportError(const error_code& ec, std::string_view
 Result<std::unique_ptr<Connection>> BeastHttpTransport::Dial(SteadyTime deadline,
                                                              const std::string& what) {
   auto conn = std::make_unique<Connection>(tls_context_.get());
+  // A synchronous lookup, which blocks this caller exactly as long as running an asynchronous
+  // one here did: Asio serves asynchronous lookups from a private thread that then lives as
+  // long as the io_context, i.e. the connection (a watch, a pooled keep-alive connection), so
+  // every connection cost an idle thread. An IP address (the in-cluster case) needs no DNS.
   tcp::resolver resolver(conn->ioc());
-  tcp::resolver::results_type endpoints;
-  error_code ec = conn->Run([&](auto handler) {
-    resolver.async_resolve(
-        url_.host, url_.port,
-        [&endpoints, handler](error_code e, tcp::resolver::results_type r) mutable {
-          endpoints = std::move(r);
-          handler(e);
-        });
-  });
+  error_code ec;
+  tcp::resolver::results_type endpoints = resolver.resolve(url_.host, url_.port, ec);
   if (ec) return TransportError(ec, fmt::format("resolving {}", url_.host), what);
 
   conn->Lowest().expires_at(deadline);
@@ -432,11 +431,12 @@ Result<HttpResponse> BeastHttpTransport::Stream(
     return out;
   }
 
-  std::vector<char> buf(kStreamBufferSize);
+  // Not zero-filled: only the bytes a read wrote are ever looked at.
+  std::unique_ptr<char[]> buf = std::make_unique_for_overwrite<char[]>(kStreamBufferSize);
   while (!parser.is_done()) {
     if (stop.stop_requested()) return Status(StatusCode::kCancelled, what + ": cancelled");
-    parser.get().body().data = buf.data();
-    parser.get().body().size = buf.size();
+    parser.get().body().data = buf.get();
+    parser.get().body().size = kStreamBufferSize;
     conn->Lowest().expires_after(idle_timeout);
     ec = conn->WithStream([&](auto& stream) {
       return conn->Run(
@@ -450,8 +450,8 @@ Result<HttpResponse> BeastHttpTransport::Stream(
                       std::chrono::duration_cast<std::chrono::seconds>(idle_timeout).count()));
     }
     if (ec) return failed(ec, "reading the stream");
-    size_t n = buf.size() - parser.get().body().size;
-    if (n > 0) GANTRY_RETURN_IF_ERROR(on_body(std::string_view(buf.data(), n)));
+    size_t n = kStreamBufferSize - parser.get().body().size;
+    if (n > 0) GANTRY_RETURN_IF_ERROR(on_body(std::string_view(buf.get(), n)));
   }
   return out;
 }
@@ -460,6 +460,10 @@ Result<std::unique_ptr<ssl::context>> MakeTlsContext(const TransportOptions& opt
   auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  // Without this OpenSSL keeps a 16 KiB record buffer per connection for the connection's
+  // life, and most of the operator's connections are idle (watches waiting for the next
+  // event, keep-alive connections waiting in the pool).
+  SSL_CTX_set_mode(ctx->native_handle(), SSL_MODE_RELEASE_BUFFERS);
   error_code ec;
   if (options.insecure_skip_tls_verify) {
     ctx->set_verify_mode(ssl::verify_none);
