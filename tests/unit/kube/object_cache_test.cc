@@ -26,8 +26,8 @@ class ObjectCacheTest : public ::testing::TestWithParam<CacheStorage> {};
 
 INSTANTIATE_TEST_SUITE_P(Storage, ObjectCacheTest,
                          ::testing::Values(CacheStorage::kTree, CacheStorage::kPacked),
-                         [](const ::testing::TestParamInfo<CacheStorage>& info) {
-                           return info.param == CacheStorage::kTree ? "Tree" : "Packed";
+                         [](const ::testing::TestParamInfo<CacheStorage>& storage) {
+                           return storage.param == CacheStorage::kTree ? "Tree" : "Packed";
                          });
 
 TEST_P(ObjectCacheTest, IndexesFollowUpdatesAndRemovals) {
