@@ -75,9 +75,12 @@ class ApiEventRecorder final : public EventRecorder {
   std::deque<Pending> queue_;
   bool in_flight_ = false;
 
-  // Only the writer thread touches the aggregation cache.
-  std::list<std::string> lru_;  // most recent first
-  std::unordered_map<std::string, std::pair<Written, std::list<std::string>::iterator>> written_;
+  // Only the writer thread touches the aggregation cache. The recency list points at the map's
+  // keys (a key stays put until its entry is erased) instead of holding a second copy of each,
+  // which carries up to 1 KiB of message.
+  std::list<const std::string*> lru_;  // most recent first
+  std::unordered_map<std::string, std::pair<Written, std::list<const std::string*>::iterator>>
+      written_;
 
   std::jthread thread_;  // last: starts after everything it uses exists
 };
@@ -139,10 +142,11 @@ void ApiEventRecorder::Remember(const std::string& key, Written w) {
     lru_.erase(it->second.second);
     written_.erase(it);
   }
-  lru_.push_front(key);
-  written_.emplace(key, std::make_pair(std::move(w), lru_.begin()));
+  auto added = written_.emplace(key, std::make_pair(std::move(w), lru_.end())).first;
+  lru_.push_front(&added->first);
+  added->second.second = lru_.begin();
   while (written_.size() > options_.aggregation_cache_size) {
-    written_.erase(lru_.back());
+    written_.erase(written_.find(*lru_.back()));
     lru_.pop_back();
   }
 }
