@@ -75,7 +75,11 @@ Result<std::unique_ptr<SyncControllers>> SetUpSyncControllers(controller::Manage
   SyncControllersImpl* self = c.get();
   c->metrics = NewPrometheusSyncMetrics(manager.metrics().registry());
   c->source = git::NewLibgit2Source(options.git_cache_dir, manager.clock());
-  kube::SharedInformer& apps = manager.Informer(kApplicationGvk);
+  // Packed (see object_cache.h): an Application's status lists every object it manages, so
+  // this cache grows with them, and it is read only by the handlers and when a source moves.
+  kube::InformerOptions app_options;
+  app_options.storage = kube::CacheStorage::kPacked;
+  kube::SharedInformer& apps = manager.Informer(kApplicationGvk, app_options);
   kube::SharedInformer& repos = manager.Informer(kGitRepositoryGvk);
 
   // The queues exist only once the controllers are added, and the controllers need these
