@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "operator/api/conditions.h"
@@ -14,6 +15,7 @@
 #include "operator/manifest/order.h"
 #include "operator/reconcilers/application_apply.h"
 #include "operator/reconcilers/application_diff.h"
+#include "operator/reconcilers/application_parallel.h"
 #include "operator/reconcilers/application_prune.h"
 #include "operator/reconcilers/application_sync_memo.h"
 
@@ -356,6 +358,14 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
     return fail(kReasonValidationFailed,
                 fmt::format("revision {}: nothing applied: {}", revision, JoinLines(outside)));
   }
+  // Watch the served kinds before the dry runs, not only after the first apply: a first sync
+  // then finds new objects absent from a synced cache instead of reading each one.
+  if (deps_.watcher != nullptr) {
+    for (const auto& d : desired) {
+      const manifest::GroupKind gk{d.ref.gvk.group, d.ref.gvk.kind};
+      if (!crd_scopes.contains(gk) || lookup(gk).has_value()) deps_.watcher->Watch(d.ref.gvk);
+    }
+  }
   std::set<std::string> new_namespaces;  // Namespaces in the commit that do not exist yet
   for (const auto& d : desired) {
     if (d.ref.gvk.group.empty() && d.ref.gvk.kind == "Namespace") {
@@ -388,7 +398,6 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
   }
   Applier applier(deps_.client, cache);
   std::vector<ObjectPass> pass(desired.size());
-  std::vector<std::string> problems;
   auto known_in_sync = [&](size_t i) {
     if (!cache) return false;
     std::optional<kube::ObjectPtr> cached = cache(desired[i].ref);
@@ -399,45 +408,91 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
     pass[i].cached = std::move(*cached);
     return true;
   };
-  auto preview = [&](size_t i) {
-    auto p = applier.PreviewApply(desired[i]);
-    if (!p.ok()) {
-      problems.push_back(p.status().message());
-      return;
+  // Dry-runs the objects `indices` names, several at once; their failures in object order.
+  auto preview_all = [&](const std::vector<size_t>& indices) {
+    std::vector<std::string> errors(indices.size());
+    ForEachParallel(indices.size(), deps_.parallel_requests, [&](size_t k) {
+      const size_t i = indices[k];
+      if (known_in_sync(i)) return;
+      auto p = applier.PreviewApply(desired[i]);
+      if (!p.ok()) {
+        errors[k] = p.status().message();
+        return;
+      }
+      pass[i].preview = std::move(*p);
+    });
+    std::vector<std::string> problems;
+    for (std::string& e : errors) {
+      if (!e.empty()) problems.push_back(std::move(e));
     }
-    pass[i].preview = std::move(*p);
+    return problems;
   };
   bool any_deferred = false;
+  std::vector<size_t> now_indices;
   for (size_t i = 0; i < desired.size(); ++i) {
-    pass[i].desired_hash = DesiredHash(desired[i].applied);
     if (deferred(desired[i])) {
       any_deferred = true;
-      continue;
+    } else {
+      now_indices.push_back(i);
     }
-    if (known_in_sync(i)) continue;
-    preview(i);
   }
-  if (!problems.empty()) {
+  ForEachParallel(desired.size(), deps_.parallel_requests,
+                  [&](size_t i) { pass[i].desired_hash = DesiredHash(desired[i].applied); });
+  if (auto problems = preview_all(now_indices); !problems.empty()) {
     return fail(kReasonValidationFailed,
                 fmt::format("revision {}: nothing applied: {}", revision, JoinLines(problems)));
   }
 
-  // 6. Apply in order; the definitions first, then what had to wait for them.
+  // 6. Apply in order; the definitions first, then what had to wait for them. Objects of the
+  // same rank (definition or not, sync wave, kind order) do not depend on each other: they are
+  // written several at once, and a rank starts only when the one before it is done.
   std::vector<std::string> changes;
-  auto apply = [&](size_t i) -> Status {
-    if (pass[i].known) {
-      deps_.metrics.CountApply(ApplyActionName(ApplyAction::kUnchanged));
-      return Status();
-    }
-    auto applied = applier.Apply(desired[i], *pass[i].preview);
-    if (!applied.ok()) return applied.status();
-    deps_.metrics.CountApply(ApplyActionName(applied->action));
-    if (applied->action != ApplyAction::kUnchanged) {
-      changes.push_back(fmt::format("{} {}", kube::Describe(desired[i].applied),
-                                    ApplyActionName(applied->action)));
+  auto rank = [&](size_t i) {
+    const kube::Object& o = desired[i].source.json;
+    const bool definition = manifest::IsDefinition(o);
+    return std::tuple(definition ? 0 : 1, definition ? 0 : manifest::SyncWaveOrDefault(o),
+                      manifest::KindOrder(desired[i].ref.gvk.kind));
+  };
+  std::vector<ApplyAction> actions(desired.size(), ApplyAction::kUnchanged);
+  std::vector<Status> apply_errors(desired.size());
+  auto apply_group = [&](const std::vector<size_t>& group) -> Status {
+    ForEachParallel(group.size(), deps_.parallel_requests, [&](size_t k) {
+      const size_t i = group[k];
+      if (pass[i].known) return;
+      auto applied = applier.Apply(desired[i], *pass[i].preview);
+      if (!applied.ok()) {
+        apply_errors[i] = applied.status();
+        return;
+      }
+      actions[i] = applied->action;
       pass[i].written = std::move(applied->object);
+    });
+    Status first_error;
+    for (size_t i : group) {
+      if (!apply_errors[i].ok()) {
+        if (first_error.ok()) first_error = apply_errors[i];
+        continue;
+      }
+      deps_.metrics.CountApply(ApplyActionName(actions[i]));
+      if (actions[i] != ApplyAction::kUnchanged) {
+        changes.push_back(
+            fmt::format("{} {}", kube::Describe(desired[i].applied), ApplyActionName(actions[i])));
+      }
     }
-    return Status();
+    return first_error;
+  };
+  // Applies the objects `include` selects, rank by rank, in order.
+  auto apply_in_order = [&](const std::function<bool(size_t)>& include) -> Status {
+    std::vector<size_t> group;
+    for (size_t i = 0; i < desired.size(); ++i) {
+      if (!include(i)) continue;
+      if (!group.empty() && rank(group.front()) != rank(i)) {
+        GANTRY_RETURN_IF_ERROR(apply_group(group));
+        group.clear();
+      }
+      group.push_back(i);
+    }
+    return group.empty() ? Status() : apply_group(group);
   };
   // The object as the server holds it after this pass, as far as the pass has seen it.
   auto current = [&](size_t i) -> const kube::Object& {
@@ -445,14 +500,14 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
     if (!pass[i].written.is_null()) return pass[i].written;
     return pass[i].preview->live;
   };
+  auto is_definition = [&](size_t i) { return manifest::IsDefinition(desired[i].source.json); };
   if (any_deferred) {
-    for (size_t i = 0; i < desired.size(); ++i) {
-      if (!manifest::IsDefinition(desired[i].source.json)) continue;
-      if (Status s = apply(i); !s.ok()) {
-        return fail(kReasonApplyFailed, fmt::format("revision {}: {}", revision, s.message()));
-      }
+    if (Status s = apply_in_order(is_definition); !s.ok()) {
+      if (!changes.empty()) emit(false, "Progressing", JoinLines(changes));
+      return fail(kReasonApplyFailed, fmt::format("revision {}: {}", revision, s.message()));
     }
     unserved.clear();
+    std::vector<size_t> later;
     for (size_t i = 0; i < desired.size(); ++i) {
       if (pass[i].preview || pass[i].known) continue;
       manifest::GroupKind gk{desired[i].ref.gvk.group, desired[i].ref.gvk.kind};
@@ -466,20 +521,18 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
         if (Status s = write_status(); !s.ok()) return ReconcileResult::Error(s);
         return ReconcileResult::Waiting(std::chrono::seconds(1), message);
       }
-      preview(i);
+      later.push_back(i);
     }
-    if (!problems.empty()) {
+    if (auto problems = preview_all(later); !problems.empty()) {
       return fail(kReasonValidationFailed,
                   fmt::format("revision {}: only Namespaces and CRDs applied: {}", revision,
                               JoinLines(problems)));
     }
   }
-  for (size_t i = 0; i < desired.size(); ++i) {
-    if (any_deferred && manifest::IsDefinition(desired[i].source.json)) continue;
-    if (Status s = apply(i); !s.ok()) {
-      if (!changes.empty()) emit(false, "Progressing", JoinLines(changes));
-      return fail(kReasonApplyFailed, fmt::format("revision {}: {}", revision, s.message()));
-    }
+  if (Status s = apply_in_order([&](size_t i) { return !any_deferred || !is_definition(i); });
+      !s.ok()) {
+    if (!changes.empty()) emit(false, "Progressing", JoinLines(changes));
+    return fail(kReasonApplyFailed, fmt::format("revision {}: {}", revision, s.message()));
   }
 
   // Remember what every object is now, for the next pass of this revision and generation.

@@ -22,7 +22,10 @@
 //      dry-run nor read: a no-op resync costs no request per object;
 //   6. apply in order (definitions, then sync waves, then kind order) with server-side apply,
 //      field manager gantry, force; an object whose dry run equals the live object (from the
-//      watch cache when it is current, else a GET) is not written;
+//      watch cache when it is current, else a GET) is not written. The dry runs, and the writes
+//      of objects of the same rank (definition or not, wave, kind order), go several at once
+//      (deps.parallel_requests), so a first sync is bound by the client's rate limit rather
+//      than by one round trip after another;
 //   7. prune (spec.prune) the previous inventory's objects that left Git, in reverse order;
 //   8. health of every object, judged from what the pass already holds (the write's answer, the
 //      live object of the preview, or the watch cache's copy); with spec.wait, Ready only when
@@ -76,6 +79,9 @@ struct ApplicationReconcilerDeps {
   // The operator's --namespace: the only namespace Applications may write in (cluster-scoped
   // objects and other namespaces are refused while validating). Empty: every namespace.
   std::string scope_namespace;
+  // How many of one pass's dry runs, or of its writes of one rank, are in flight at once; the
+  // client's rate limit (--kube-qps, --kube-burst) bounds them further.
+  int parallel_requests = 8;
 };
 
 class ApplicationReconciler final : public controller::Reconciler {

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "operator/kube/fake_event_recorder.h"
 #include "operator/kube/fake_kube_client.h"
 #include "operator/reconcilers/application_apply.h"
+#include "operator/reconcilers/application_parallel.h"
 #include "operator/reconcilers/application_reconciler.h"
 #include "operator/reconcilers/application_sync_memo.h"
 #include "operator/reconcilers/application_watcher.h"
@@ -146,13 +148,14 @@ class ApplicationResyncTest : public ::testing::Test {
   const kube::ObjectKey key_{"ns", "app"};
 };
 
-TEST_F(ApplicationResyncTest, FirstSyncDryRunsWritesAndReadsEachObjectOnce) {
-  auto reconciler = NewReconciler();
+TEST_F(ApplicationResyncTest, WithoutACacheHealthComesFromTheWriteNotASecondRead) {
+  ApplicationReconciler reconciler(
+      ApplicationReconcilerDeps{client_, clock_, artifacts_, *metrics_, &events_, nullptr});
   Commit("c1", {{"a.yaml", ConfigMap("a", "1")}, {"web.yaml", kDeployment}});
   CreateApp();
-  Sync(*reconciler);
-  // One dry run, one read (no cache yet: the kinds are watched from this pass on) and one
-  // write per object; health comes from the write's answer, not from a second read.
+  Sync(reconciler);
+  // One dry run, one read (to compare with) and one write per object; health comes from the
+  // write's answer.
   Requests r = Count();
   EXPECT_EQ(r.dry_runs, 2);
   EXPECT_EQ(r.gets, 2);
@@ -161,6 +164,21 @@ TEST_F(ApplicationResyncTest, FirstSyncDryRunsWritesAndReadsEachObjectOnce) {
   ASSERT_EQ(app["status"]["resources"].size(), 2u);
   EXPECT_EQ(app["status"]["resources"][0]["health"]["status"], "Healthy");      // the ConfigMap
   EXPECT_EQ(app["status"]["resources"][1]["health"]["status"], "Progressing");  // no status yet
+}
+
+TEST_F(ApplicationResyncTest, FirstSyncWithASyncedCacheReadsNothing) {
+  watcher_->Watch(kConfigMapGvk);
+  watcher_->Watch(kDeploymentGvk);
+  ASSERT_TRUE(watcher_->WaitForSync(std::chrono::seconds(10)));
+  auto reconciler = NewReconciler();
+  Commit("c1", {{"a.yaml", ConfigMap("a", "1")}, {"web.yaml", kDeployment}});
+  CreateApp();
+  client_.ClearActions();
+  Sync(*reconciler);
+  Requests r = Count();
+  EXPECT_EQ(r.dry_runs, 2);
+  EXPECT_EQ(r.gets, 0);  // the dry runs and the synced cache agree that both are new
+  EXPECT_EQ(r.writes, 2);
 }
 
 TEST_F(ApplicationResyncTest, NoOpResyncSendsNoRequestPerObject) {
@@ -303,6 +321,48 @@ TEST_F(ApplicationResyncTest, SpecChangeTakesTheFullPath) {
   client_.ClearActions();
   Sync(*reconciler);
   EXPECT_EQ(Count().dry_runs, 4);
+}
+
+TEST_F(ApplicationResyncTest, ParallelWritesKeepTheOrderOfRanks) {
+  auto reconciler = NewReconciler();
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 20; ++i) {
+    files["cm" + std::to_string(i) + ".yaml"] = ConfigMap("cm" + std::to_string(i), "v");
+    files["web" + std::to_string(i) + ".yaml"] =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web" + std::to_string(i) +
+        "\nspec:\n  replicas: 1\n";
+    files["late" + std::to_string(i) + ".yaml"] =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: late" + std::to_string(i) +
+        "\n  annotations:\n    gantry.io/sync-wave: \"1\"\ndata:\n  k: v\n";
+  }
+  Commit("c1", files);
+  CreateApp();
+  Sync(*reconciler);
+  // Every dry run before the first write; then wave 0's ConfigMaps, its Deployments, and wave
+  // 1, each rank finished before the next starts, whatever order writes take within a rank.
+  std::vector<std::string> ranks;
+  bool wrote = false;
+  for (const auto& a : client_.Actions()) {
+    if (a.verb != Verb::kApply) continue;
+    if (a.dry_run) {
+      EXPECT_FALSE(wrote) << "dry run of " << a.name << " after a write";
+      continue;
+    }
+    wrote = true;
+    std::string r = a.name.starts_with("late") ? "wave1" : a.gvk.kind;
+    if (ranks.empty() || ranks.back() != r) ranks.push_back(r);
+  }
+  EXPECT_EQ(ranks, (std::vector<std::string>{"ConfigMap", "Deployment", "wave1"}));
+  EXPECT_EQ(Count().writes, 60);
+}
+
+TEST(ForEachParallelTest, CallsEveryIndexOnce) {
+  for (int parallelism : {0, 1, 3, 64}) {
+    std::vector<std::atomic<int>> calls(100);
+    ForEachParallel(calls.size(), parallelism, [&](size_t i) { calls[i]++; });
+    for (const auto& c : calls) EXPECT_EQ(c.load(), 1) << "parallelism " << parallelism;
+  }
+  ForEachParallel(0, 8, [](size_t) { ADD_FAILURE() << "called for an empty range"; });
 }
 
 // The Applier alone, with a cache the test controls.
