@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <random>
 #include <thread>
 
@@ -59,11 +60,20 @@ Result<std::unique_ptr<Manager>> Manager::Create(ManagerOptions options, Clock& 
   if (!config.ok()) return config.status();
   config->qps = options.kube_qps;
   config->burst = options.kube_burst;
+  // The client is made before the Manager that holds the metrics; requests are counted once
+  // the Manager exists (the client sends none before).
+  auto metrics = std::make_shared<std::atomic<Metrics*>>(nullptr);
+  config->on_request = [metrics](std::string_view verb, int code) {
+    if (Metrics* m = metrics->load(); m != nullptr) m->CountKubeRequest(verb, code);
+  };
   if (options.leader_election_namespace.empty()) options.leader_election_namespace = config->ns;
   spdlog::info("using {} -> {}", config->origin, config->server);
   Result<std::unique_ptr<kube::KubeClient>> client = kube::NewRestKubeClient(*config, clock);
   if (!client.ok()) return client.status();
-  return std::make_unique<Manager>(std::move(client).value(), std::move(options), clock);
+  auto manager = std::make_unique<Manager>(std::move(client).value(), std::move(options), clock);
+  metrics->store(&manager->metrics());
+  manager->request_metrics_ = std::move(metrics);
+  return manager;
 }
 
 Manager::Manager(std::unique_ptr<kube::KubeClient> client, ManagerOptions options, Clock& clock)
@@ -76,6 +86,8 @@ Manager::Manager(std::unique_ptr<kube::KubeClient> client, ManagerOptions option
 }
 
 Manager::~Manager() {
+  // Requests after this point (a watch ending) are no longer counted: the metrics go first.
+  if (request_metrics_) request_metrics_->store(nullptr);
   for (Controller& c : controllers_) {
     if (c.runner) c.runner->Stop();
   }

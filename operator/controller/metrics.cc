@@ -22,6 +22,14 @@ struct Metrics::Impl {
           .Name("gantry_reconcile_duration_seconds")
           .Help("Time spent in one reconcile, by controller.")
           .Register(*registry);
+  prometheus::Family<prometheus::Counter>& kube_requests_total =
+      prometheus::BuildCounter()
+          .Name("gantry_kube_requests_total")
+          .Help(
+              "Requests of this process to the Kubernetes API server, by verb (get, list, "
+              "watch, create, update, patch, apply, delete; writes under dryRun=All end in "
+              "_dry_run) and HTTP status code (0: no answer).")
+          .Register(*registry);
 };
 
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {
@@ -47,6 +55,11 @@ void Metrics::ObserveReconcile(std::string_view controller, std::string_view res
       0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
   impl_->reconcile_duration.Add({{"controller", std::string(controller)}}, kBuckets)
       .Observe(seconds);
+}
+
+void Metrics::CountKubeRequest(std::string_view verb, int code) {
+  impl_->kube_requests_total.Add({{"verb", std::string(verb)}, {"code", std::to_string(code)}})
+      .Increment();
 }
 
 std::string Metrics::Serialize() const {

@@ -28,6 +28,11 @@ class Metrics {
   // gantry_reconcile_duration_seconds{controller}.
   void ObserveReconcile(std::string_view controller, std::string_view result, double seconds);
 
+  // Counts one request of this process to the API server in
+  // gantry_kube_requests_total{verb,code} (RestConfig::on_request's verb; code the HTTP status,
+  // "0" when no answer came). Thread-safe.
+  void CountKubeRequest(std::string_view verb, int code);
+
   // Every metric of the registry in the Prometheus text exposition format (version 0.0.4).
   std::string Serialize() const;
 

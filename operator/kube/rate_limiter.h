@@ -1,7 +1,7 @@
 // Client-side throttling of API requests: a token bucket of `burst` tokens refilled at `qps`
-// per second, as client-go's default (QPS 50, burst 100 in Gantry). Thread-safe (one mutex
-// guards the bucket). The bucket only computes waits; the caller sleeps, so unit tests drive it
-// with a FakeClock and never sleep.
+// per second, as client-go's (QPS 100, burst 300 in Gantry: --kube-qps, --kube-burst).
+// Thread-safe (one mutex guards the bucket). The bucket only computes waits; the caller
+// sleeps, so unit tests drive it with a FakeClock and never sleep.
 #pragma once
 
 #include <mutex>

@@ -44,12 +44,17 @@ struct RestConfig {
   std::string ns = "default";
 
   // Client-side throttling: requests per second and burst (token bucket). qps <= 0 disables.
-  double qps = 50;
-  int burst = 100;
+  double qps = 100;
+  int burst = 300;
   // Deadline for one request (connect, send, whole answer). Watches use it for the answer's
   // headers only.
   std::chrono::milliseconds timeout = std::chrono::seconds(30);
   std::string user_agent;
+  // Called after every request to the API server (each retry too) with its verb -- get, list,
+  // watch, create, update, patch, apply, delete, the writes with a "_dry_run" suffix under
+  // dryRun=All -- and the answer's HTTP status, 0 when none came (connection failure, a watch
+  // the client stopped). From the requesting thread: must be thread-safe and quick. Empty: none.
+  std::function<void(std::string_view verb, int code)> on_request;
 
   // Where this came from, for log lines and errors: "kubeconfig /path (context ctx)" or
   // "in-cluster service account".

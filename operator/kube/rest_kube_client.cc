@@ -162,14 +162,18 @@ class RestKubeClient final : public KubeClient {
   }
   Status AddAuth(HttpRequest& request);
   // Sends with throttling, auth and retries; returns the answer if 2xx, else its Status.
-  Result<HttpResponse> Send(HttpRequest request, std::string_view what,
+  // `verb` names the request in RestConfig::on_request ("get", "apply_dry_run", ...).
+  Result<HttpResponse> Send(std::string_view verb, HttpRequest request, std::string_view what,
                             std::chrono::milliseconds timeout);
-  Result<Object> SendJson(std::string method, std::string target, std::string body,
-                          std::string_view content_type, std::string_view what,
+  Result<Object> SendJson(std::string_view verb, std::string method, std::string target,
+                          std::string body, std::string_view content_type, std::string_view what,
                           std::chrono::milliseconds timeout = std::chrono::milliseconds(0),
                           int strip_metadata_depth = 0);
   Result<Object> GetJson(const std::string& path, std::string_view what) {
-    return SendJson("GET", path, "", "", what);
+    return SendJson("get", "GET", path, "", "", what);
+  }
+  void CountRequest(std::string_view verb, int code) {
+    if (config_.on_request) config_.on_request(verb, code);
   }
   Result<Object> Put(const Object& object, const std::string& subresource,
                      const WriteOptions& options);
@@ -221,7 +225,8 @@ Status RestKubeClient::AddAuth(HttpRequest& request) {
   return Status::Ok();
 }
 
-Result<HttpResponse> RestKubeClient::Send(HttpRequest request, std::string_view what,
+Result<HttpResponse> RestKubeClient::Send(std::string_view verb, HttpRequest request,
+                                          std::string_view what,
                                           std::chrono::milliseconds timeout) {
   request.headers.emplace_back("User-Agent", config_.user_agent);
   if (timeout <= std::chrono::milliseconds::zero()) timeout = config_.timeout;
@@ -232,6 +237,7 @@ Result<HttpResponse> RestKubeClient::Send(HttpRequest request, std::string_view 
     GANTRY_RETURN_IF_ERROR(AddAuth(request));
     Throttle();
     Result<HttpResponse> response = transport_->RoundTrip(request, timeout);
+    CountRequest(verb, response.ok() ? response->status : 0);
     if (!response.ok()) return response.status().WithContext(what);
     int code = response->status;
     if (code >= 200 && code <= 299) return response;
@@ -257,7 +263,8 @@ Result<HttpResponse> RestKubeClient::Send(HttpRequest request, std::string_view 
   }
 }
 
-Result<Object> RestKubeClient::SendJson(std::string method, std::string target, std::string body,
+Result<Object> RestKubeClient::SendJson(std::string_view verb, std::string method,
+                                        std::string target, std::string body,
                                         std::string_view content_type, std::string_view what,
                                         std::chrono::milliseconds timeout,
                                         int strip_metadata_depth) {
@@ -268,7 +275,7 @@ Result<Object> RestKubeClient::SendJson(std::string method, std::string target, 
   request.headers.emplace_back("Accept", std::string(kJson));
   if (!content_type.empty())
     request.headers.emplace_back("Content-Type", std::string(content_type));
-  Result<HttpResponse> response = Send(std::move(request), what, timeout);
+  Result<HttpResponse> response = Send(verb, std::move(request), what, timeout);
   if (!response.ok()) return response.status();
   return ParseJson(response->body, what, strip_metadata_depth);
 }
@@ -299,8 +306,8 @@ Result<ObjectList> RestKubeClient::List(const GroupVersionKind& gvk, const std::
       options.timeout.count() > 0
           ? std::chrono::milliseconds(options.timeout) + std::chrono::seconds(5)
           : std::chrono::milliseconds(0);
-  Result<Object> list =
-      SendJson("GET", *path + q.str(), "", "", what, timeout, options.strip_managed_fields ? 3 : 0);
+  Result<Object> list = SendJson("list", "GET", *path + q.str(), "", "", what, timeout,
+                                 options.strip_managed_fields ? 3 : 0);
   if (!list.ok()) return list.status();
   ObjectList out;
   const Object& meta = (*list)["metadata"];
@@ -333,7 +340,8 @@ Result<Object> RestKubeClient::Create(const Object& object, const WriteOptions& 
   if (!path.ok()) return path.status().WithContext(what);
   Query q;
   q.AddIf(options.dry_run, "dryRun", "All").Add("fieldManager", options.field_manager);
-  return SendJson("POST", *path + q.str(), object.dump(), kJson, what);
+  return SendJson(options.dry_run ? "create_dry_run" : "create", "POST", *path + q.str(),
+                  object.dump(), kJson, what);
 }
 
 Result<Object> RestKubeClient::Put(const Object& object, const std::string& subresource,
@@ -348,7 +356,8 @@ Result<Object> RestKubeClient::Put(const Object& object, const std::string& subr
   if (!path.ok()) return path.status().WithContext(what);
   Query q;
   q.AddIf(options.dry_run, "dryRun", "All").Add("fieldManager", options.field_manager);
-  return SendJson("PUT", *path + q.str(), object.dump(), kJson, what);
+  return SendJson(options.dry_run ? "update_dry_run" : "update", "PUT", *path + q.str(),
+                  object.dump(), kJson, what);
 }
 
 Status RestKubeClient::Delete(const ResourceRef& ref, const DeleteOptions& options) {
@@ -369,7 +378,9 @@ Status RestKubeClient::Delete(const ResourceRef& ref, const DeleteOptions& optio
   if (options.dry_run) body["dryRun"] = Object::array({"All"});
   Query q;
   q.AddIf(options.dry_run, "dryRun", "All");
-  return SendJson("DELETE", *path + q.str(), body.dump(), kJson, what).status();
+  return SendJson(options.dry_run ? "delete_dry_run" : "delete", "DELETE", *path + q.str(),
+                  body.dump(), kJson, what)
+      .status();
 }
 
 Result<Object> RestKubeClient::Patch(const ResourceRef& ref, PatchType type, const Object& patch,
@@ -382,7 +393,8 @@ Result<Object> RestKubeClient::Patch(const ResourceRef& ref, PatchType type, con
   if (!path.ok()) return path.status().WithContext(what);
   Query q;
   q.AddIf(options.dry_run, "dryRun", "All").Add("fieldManager", options.field_manager);
-  return SendJson("PATCH", *path + q.str(), patch.dump(), PatchContentType(type), what);
+  return SendJson(options.dry_run ? "patch_dry_run" : "patch", "PATCH", *path + q.str(),
+                  patch.dump(), PatchContentType(type), what);
 }
 
 Result<Object> RestKubeClient::Apply(const Object& object, const ApplyOptions& options) {
@@ -402,7 +414,8 @@ Result<Object> RestKubeClient::Apply(const Object& object, const ApplyOptions& o
       .Add("fieldManager", options.field_manager)
       .AddIf(options.force, "force", "true");
   // JSON is YAML, so the object goes as it is under the apply content type.
-  return SendJson("PATCH", *path + q.str(), object.dump(), "application/apply-patch+yaml", what);
+  return SendJson(options.dry_run ? "apply_dry_run" : "apply", "PATCH", *path + q.str(),
+                  object.dump(), "application/apply-patch+yaml", what);
 }
 
 Result<Object> RestKubeClient::GetScale(const ResourceRef& ref) {
@@ -431,7 +444,8 @@ Result<Object> RestKubeClient::CreateSubresource(const ResourceRef& parent,
   if (!path.ok()) return path.status().WithContext(what);
   Query q;
   q.AddIf(options.dry_run, "dryRun", "All").Add("fieldManager", options.field_manager);
-  return SendJson("POST", *path + q.str(), body.dump(), kJson, what);
+  return SendJson(options.dry_run ? "create_dry_run" : "create", "POST", *path + q.str(),
+                  body.dump(), kJson, what);
 }
 
 Status RestKubeClient::Watch(const GroupVersionKind& gvk, const std::string& ns,
@@ -496,6 +510,9 @@ Status RestKubeClient::Watch(const GroupVersionKind& gvk, const std::string& ns,
   Result<HttpResponse> response = transport_->Stream(
       request, config_.timeout, idle,
       [&](std::string_view bytes) { return splitter.Feed(bytes, on_frame); }, stop);
+  // Counted when it ends: a watch is one request however long it streams. A stream cut by
+  // the client (Cancelled) or broken (no answer) counts with code 0.
+  CountRequest("watch", response.ok() ? response->status : 0);
   if (!response.ok()) {
     const Status& s = response.status();
     // Errors from on_event or an ERROR event already carry their context.

@@ -3,6 +3,7 @@
 // maps answers to typed statuses.
 #include "operator/kube/rest_kube_client.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -199,6 +200,50 @@ TEST_F(RestKubeClientTest, ThrottledRequestsAreRetriedOnlyForShortWaits) {
   t_->answers = {{503, ApiStatus(503, "ServiceUnavailable", "starting")}};
   EXPECT_EQ(client_->Get({kConfigMap, "ns", "a"}).status().code(), StatusCode::kUnavailable);
   EXPECT_EQ(t_->sent.size(), 1u);
+}
+
+TEST_F(RestKubeClientTest, EveryRequestIsCountedWithItsVerbAndCode) {
+  std::mutex mu;
+  std::vector<std::string> counted;
+  RestConfig config;
+  config.on_request = [&](std::string_view verb, int code) {
+    std::lock_guard lock(mu);
+    counted.push_back(fmt::format("{} {}", verb, code));
+  };
+  Make(config);
+  const Object cm = Object::parse(ConfigMapJson("a"));
+  t_->answers = {{200, ConfigMapJson("a")},
+                 {404, ApiStatus(404, "NotFound", "gone")},
+                 {200, R"({"metadata":{},"items":[]})"},
+                 {200, ConfigMapJson("a")},
+                 {200, ConfigMapJson("a")},
+                 {429, ApiStatus(429, "TooManyRequests", "slow"), {{"retry-after", "0"}}},
+                 {200, ConfigMapJson("a")},
+                 {200, ApiStatus(200, "Success", "")},
+                 {200, "", {}, {}}};
+  EXPECT_TRUE(client_->Get({kConfigMap, "ns", "a"}).ok());
+  EXPECT_FALSE(client_->Get({kConfigMap, "ns", "b"}).ok());
+  EXPECT_TRUE(client_->List(kConfigMap, "ns").ok());
+  ApplyOptions dry;
+  dry.field_manager = "gantry";
+  dry.dry_run = true;
+  EXPECT_TRUE(client_->Apply(cm, dry).ok());
+  ApplyOptions apply;
+  apply.field_manager = "gantry";
+  EXPECT_TRUE(client_->Apply(cm, apply).ok());
+  EXPECT_TRUE(client_->Update(cm).ok());  // throttled once, then answered
+  EXPECT_TRUE(client_->Delete({kConfigMap, "ns", "a"}).ok());
+  EXPECT_TRUE(client_
+                  ->Watch(
+                      kConfigMap, "ns", {}, [](const WatchEvent&) { return Status::Ok(); },
+                      std::stop_token())
+                  .ok());
+  t_->transport_error = Status(StatusCode::kUnavailable, "connection refused");
+  EXPECT_FALSE(client_->Get({kConfigMap, "ns", "a"}).ok());
+  // Discovery is a request too: the first use of each group-version reads it.
+  EXPECT_EQ(counted, (std::vector<std::string>{"get 200", "get 200", "get 404", "list 200",
+                                               "apply_dry_run 200", "apply 200", "update 429",
+                                               "update 200", "delete 200", "watch 200", "get 0"}));
 }
 
 TEST_F(RestKubeClientTest, CredentialsGoInTheAuthorizationHeader) {
