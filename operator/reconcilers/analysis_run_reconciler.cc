@@ -259,7 +259,11 @@ Clock::TimePoint NextMeasurementDue(const MetricLimits& limits, const api::Metri
 
 controller::ReconcileResult AnalysisRunReconciler::Reconcile(const kube::ObjectKey& key) {
   using controller::ReconcileResult;
-  Result<kube::Object> live = deps_.client.Get({kRunGvk, key.ns, key.name});
+  const kube::ResourceRef ref{kRunGvk, key.ns, key.name};
+  std::unique_ptr<rollout::ObjectReader> api_reader;
+  if (deps_.reader == nullptr) api_reader = rollout::NewApiObjectReader(deps_.client);
+  rollout::ObjectReader& reader = deps_.reader != nullptr ? *deps_.reader : *api_reader;
+  Result<kube::ObjectPtr> live = reader.Get(ref);
   if (!live.ok()) {
     if (live.status().code() == StatusCode::kNotFound) {
       if (deps_.metrics != nullptr) deps_.metrics->ForgetRun(key.ns, key.name);
@@ -267,7 +271,7 @@ controller::ReconcileResult AnalysisRunReconciler::Reconcile(const kube::ObjectK
     }
     return ReconcileResult::Error(live.status());
   }
-  const kube::Object& object = *live;
+  const kube::Object& object = **live;
   auto emit = [&](bool warning, std::string_view reason, const std::string& message) {
     if (warning) {
       spdlog::warn("AnalysisRun {}: {}: {}", key.ToString(), reason, message);
@@ -329,6 +333,7 @@ controller::ReconcileResult AnalysisRunReconciler::Reconcile(const kube::ObjectK
         return ReconcileResult::Error(written.status().WithContext(
             fmt::format("writing status of AnalysisRun {}", key.ToString())));
       }
+      reader.Wrote(ref, kube::ResourceVersionOf(object));
     }
     for (const api::MetricResult& r : run.status.metric_results) {
       const api::MetricResult* old = before.FindMetricResult(r.name);
@@ -525,12 +530,15 @@ namespace {
 
 class AnalysisRunControllerImpl final : public AnalysisRunController {
  public:
-  explicit AnalysisRunControllerImpl(controller::Manager& manager)
+  AnalysisRunControllerImpl(controller::Manager& manager, const kube::SharedInformer& runs)
       : http_(analysis::NewBeastHttpClient()),
         providers_(analysis::NewMetricProviderFactory(*http_, manager.client(), manager.clock())),
         metrics_(NewPrometheusAnalysisRunMetrics(manager.metrics().registry())),
+        reader_(rollout::NewInformerObjectReader(manager.client(), manager.clock(), {&runs},
+                                                 manager.options().ns)),
         reconciler_(AnalysisRunReconcilerDeps{manager.client(), *providers_, manager.clock(),
-                                              &manager.events(), metrics_.get()}) {}
+                                              &manager.events(), metrics_.get(),
+                                              kDefaultMaxMeasurements, "gantry", reader_.get()}) {}
 
   AnalysisRunReconciler& reconciler() { return reconciler_; }
 
@@ -538,6 +546,7 @@ class AnalysisRunControllerImpl final : public AnalysisRunController {
   std::unique_ptr<analysis::HttpClient> http_;
   std::unique_ptr<analysis::MetricProviderFactory> providers_;
   std::unique_ptr<AnalysisRunMetrics> metrics_;
+  std::unique_ptr<rollout::ObjectReader> reader_;
   AnalysisRunReconciler reconciler_;
 };
 
@@ -545,9 +554,9 @@ class AnalysisRunControllerImpl final : public AnalysisRunController {
 
 Result<std::unique_ptr<AnalysisRunController>> SetUpAnalysisRunController(
     controller::Manager& manager) {
-  auto c = std::make_unique<AnalysisRunControllerImpl>(manager);
-  controller::WorkQueue& queue = manager.AddController("analysisrun", c->reconciler());
   kube::SharedInformer& runs = manager.Informer(kRunGvk);
+  auto c = std::make_unique<AnalysisRunControllerImpl>(manager, runs);
+  controller::WorkQueue& queue = manager.AddController("analysisrun", c->reconciler());
   runs.AddEventHandler(kube::EventHandler{
       [&queue](const kube::ObjectPtr& o) { queue.Add(kube::KeyOf(*o)); },
       [&queue](const kube::ObjectPtr& old_object, const kube::ObjectPtr& new_object) {

@@ -42,6 +42,7 @@
 #include "operator/kube/event_recorder.h"
 #include "operator/kube/informer.h"
 #include "operator/kube/kube_client.h"
+#include "operator/rollout/reader.h"
 
 namespace prometheus {
 class Registry;
@@ -78,6 +79,9 @@ struct AnalysisRunReconcilerDeps {
   AnalysisRunMetrics* metrics = nullptr;  // may be null
   size_t max_measurements = kDefaultMaxMeasurements;
   std::string field_manager = "gantry";
+  // Where the run is read from (the operator: the AnalysisRun informer's cache, so a pass
+  // costs one request, its status write, or none); null reads it from the API server.
+  rollout::ObjectReader* reader = nullptr;
 };
 
 class AnalysisRunReconciler final : public controller::Reconciler {

@@ -18,7 +18,7 @@ Result<FetchedTemplate> FetchTemplate(RolloutContext& ctx, const api::AnalysisTe
   const std::string kind(ref.cluster_scope ? api::ClusterAnalysisTemplate::kKind
                                            : api::AnalysisTemplate::kKind);
   const std::string ns = ref.cluster_scope ? "" : ctx.rollout.metadata.namespace_;
-  Result<kube::Object> got = ctx.client.Get({Gvk(kind), ns, ref.template_name});
+  Result<kube::ObjectPtr> got = ctx.reader.Get({Gvk(kind), ns, ref.template_name});
   if (!got.ok()) {
     return got.status().WithContext(
         fmt::format("{} {} referenced by Rollout {}", kind, ref.template_name, ctx.Key()));
@@ -27,11 +27,11 @@ Result<FetchedTemplate> FetchTemplate(RolloutContext& ctx, const api::AnalysisTe
   t.name = ref.template_name;
   t.cluster_scope = ref.cluster_scope;
   if (ref.cluster_scope) {
-    auto parsed = api::ClusterAnalysisTemplate::FromJson(*got);
+    auto parsed = api::ClusterAnalysisTemplate::FromJson(**got);
     if (!parsed.ok()) return parsed.status();
     t.spec = std::move(parsed->spec);
   } else {
-    auto parsed = api::AnalysisTemplate::FromJson(*got);
+    auto parsed = api::AnalysisTemplate::FromJson(**got);
     if (!parsed.ok()) return parsed.status();
     t.spec = std::move(parsed->spec);
   }
@@ -95,6 +95,7 @@ Result<api::AnalysisRun*> CreateRun(RolloutContext& ctx, AnalysisKind kind,
       if (created.status().code() == StatusCode::kAlreadyExists) continue;
       return created.status().WithContext(fmt::format("creating AnalysisRun {}", p.name));
     }
+    ctx.reader.Wrote({Gvk(api::AnalysisRun::kKind), p.ns, p.name}, "");
     Result<api::AnalysisRun> stored = api::AnalysisRun::FromJson(*created);
     if (!stored.ok()) return stored.status();
     ctx.Normal("AnalysisRunCreated",
@@ -108,16 +109,17 @@ Result<api::AnalysisRun*> CreateRun(RolloutContext& ctx, AnalysisKind kind,
 }  // namespace
 
 Status LoadAnalysisRuns(RolloutContext& ctx) {
-  kube::ListOptions options;
-  options.label_selector = fmt::format("{}={}", kRolloutNameLabel, ctx.rollout.metadata.name);
-  Result<kube::ObjectList> list =
-      ctx.client.ListAll(Gvk(api::AnalysisRun::kKind), ctx.rollout.metadata.namespace_, options);
+  Result<kube::LabelSelector> selector = kube::LabelSelector::Parse(
+      fmt::format("{}={}", kRolloutNameLabel, ctx.rollout.metadata.name));
+  if (!selector.ok()) return selector.status();
+  Result<std::vector<kube::ObjectPtr>> list =
+      ctx.reader.List(Gvk(api::AnalysisRun::kKind), ctx.rollout.metadata.namespace_, *selector);
   if (!list.ok()) {
     return list.status().WithContext(fmt::format("listing AnalysisRuns of Rollout {}", ctx.Key()));
   }
   ctx.analysis_runs.clear();
-  for (const kube::Object& item : list->items) {
-    Result<api::AnalysisRun> run = api::AnalysisRun::FromJson(item);
+  for (const kube::ObjectPtr& item : *list) {
+    Result<api::AnalysisRun> run = api::AnalysisRun::FromJson(*item);
     if (!run.ok()) {
       spdlog::warn("Rollout {}: ignoring unreadable AnalysisRun: {}", ctx.Key(),
                    run.status().ToString());
@@ -198,13 +200,15 @@ Status TerminateAnalysisRunsExcept(RolloutContext& ctx, const std::set<std::stri
       continue;
     }
     json patch = {{"spec", {{"terminate", true}}}};
+    const kube::ResourceRef ref{Gvk(api::AnalysisRun::kKind), run.metadata.namespace_,
+                                run.metadata.name};
     Result<kube::Object> patched =
-        ctx.client.Patch({Gvk(api::AnalysisRun::kKind), run.metadata.namespace_, run.metadata.name},
-                         kube::PatchType::kMerge, patch, {false, ctx.deps.field_manager, ""});
+        ctx.client.Patch(ref, kube::PatchType::kMerge, patch, {false, ctx.deps.field_manager, ""});
     if (!patched.ok() && patched.status().code() != StatusCode::kNotFound) {
       return patched.status().WithContext(
           fmt::format("terminating AnalysisRun {}", run.metadata.name));
     }
+    if (patched.ok()) ctx.reader.Wrote(ref, run.metadata.resource_version);
     run.spec.terminate = true;
     spdlog::info("Rollout {}: terminated AnalysisRun {}", ctx.Key(), run.metadata.name);
   }

@@ -20,7 +20,7 @@
 
 namespace gantry::rollout {
 
-// Lists the AnalysisRuns the Rollout controls into ctx.analysis_runs.
+// Lists (through ctx.reader) the AnalysisRuns the Rollout controls into ctx.analysis_runs.
 Status LoadAnalysisRuns(RolloutContext& ctx);
 
 // What a run means for the Rollout now.

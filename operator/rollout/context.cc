@@ -9,9 +9,11 @@
 
 namespace gantry::rollout {
 
-RolloutContext::RolloutContext(const Collaborators& d, api::Rollout read, kube::Object obj)
+RolloutContext::RolloutContext(const Collaborators& d, ObjectReader& r, api::Rollout read,
+                               kube::Object obj)
     : deps(d),
       client(d.client),
+      reader(r),
       now(d.clock.Now()),
       rollout(std::move(read)),
       old_status(rollout.status),

@@ -24,6 +24,7 @@
 #include "operator/common/clock.h"
 #include "operator/kube/kube_client.h"
 #include "operator/rollout/pause.h"
+#include "operator/rollout/reader.h"
 #include "operator/rollout/replicaset.h"
 
 namespace gantry::rollout {
@@ -47,18 +48,24 @@ struct Collaborators {
   // The field manager named on every write, so `kubectl get --show-managed-fields` tells
   // Gantry's changes apart.
   std::string field_manager = "gantry";
+  // Where the Rollout, its ReplicaSets, AnalysisRuns and Services are read from: the
+  // operator's informer caches. Null: every read is a request to the API server, through
+  // `client`.
+  ObjectReader* reader = nullptr;
 };
 
 class TrafficRouter;
 
 struct RolloutContext {
-  RolloutContext(const Collaborators& deps, api::Rollout read, kube::Object object);
+  RolloutContext(const Collaborators& deps, ObjectReader& reader, api::Rollout read,
+                 kube::Object object);
   ~RolloutContext();
   RolloutContext(const RolloutContext&) = delete;
   RolloutContext& operator=(const RolloutContext&) = delete;
 
   const Collaborators& deps;
-  kube::KubeClient& client;
+  kube::KubeClient& client;  // every write goes here
+  ObjectReader& reader;      // and reads here; tell it of each write (ObjectReader::Wrote)
   const Clock::TimePoint now;
 
   // The Rollout as read, with `rollout.status` becoming the new status during the pass.

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <memory>
 #include <set>
 #include <string>
 
@@ -37,13 +38,16 @@ Status WriteStatus(RolloutContext& ctx) {
   if (!written.ok()) {
     return written.status().WithContext(fmt::format("writing status of Rollout {}", ctx.Key()));
   }
+  ctx.reader.Wrote({kRolloutGvk, ctx.rollout.metadata.namespace_, ctx.rollout.metadata.name},
+                   kube::ResourceVersionOf(ctx.object));
   return Status::Ok();
 }
 
 // An invalid spec: Degraded with the reason in status, condition and event; nothing else is
 // touched. Returns the Rollout with the status written.
-Result<api::Rollout> RecordInvalidSpec(const Collaborators& deps, const kube::Object& object,
-                                       api::Rollout rollout, const Status& why) {
+Result<api::Rollout> RecordInvalidSpec(const Collaborators& deps, ObjectReader& reader,
+                                       const kube::Object& object, api::Rollout rollout,
+                                       const Status& why) {
   const api::RolloutStatus old = rollout.status;
   api::RolloutStatus& st = rollout.status;
   const api::Time now = deps.clock.Now();
@@ -68,14 +72,16 @@ Result<api::Rollout> RecordInvalidSpec(const Collaborators& deps, const kube::Ob
     updated["status"] = rollout.ToJson()["status"];
     Result<kube::Object> written = deps.client.UpdateStatus(updated, {false, deps.field_manager});
     if (!written.ok()) return written.status();
+    reader.Wrote({kRolloutGvk, rollout.metadata.namespace_, rollout.metadata.name},
+                 kube::ResourceVersionOf(object));
   }
   return rollout;
 }
 
 // Invalid on its own: no retry until the spec changes.
-Result<SyncOutcome> Stall(const Collaborators& deps, const kube::Object& object,
-                          api::Rollout rollout, const Status& why) {
-  Result<api::Rollout> recorded = RecordInvalidSpec(deps, object, std::move(rollout), why);
+Result<SyncOutcome> Stall(const Collaborators& deps, ObjectReader& reader,
+                          const kube::Object& object, api::Rollout rollout, const Status& why) {
+  Result<api::Rollout> recorded = RecordInvalidSpec(deps, reader, object, std::move(rollout), why);
   if (!recorded.ok()) return recorded.status();
   SyncOutcome out;
   out.kind = SyncOutcome::Kind::kStalled;
@@ -88,9 +94,10 @@ Result<SyncOutcome> Stall(const Collaborators& deps, const kube::Object& object,
 // watched, so look again after a while to notice the Service once it is created.
 constexpr std::chrono::seconds kMissingServiceRecheck{10};
 
-Result<SyncOutcome> WaitForServices(const Collaborators& deps, const kube::Object& object,
-                                    api::Rollout rollout, const Status& why) {
-  Result<api::Rollout> recorded = RecordInvalidSpec(deps, object, std::move(rollout), why);
+Result<SyncOutcome> WaitForServices(const Collaborators& deps, ObjectReader& reader,
+                                    const kube::Object& object, api::Rollout rollout,
+                                    const Status& why) {
+  Result<api::Rollout> recorded = RecordInvalidSpec(deps, reader, object, std::move(rollout), why);
   if (!recorded.ok()) return recorded.status();
   SyncOutcome out;
   out.kind = SyncOutcome::Kind::kDone;
@@ -148,43 +155,52 @@ void RecordReplicaRatio(RolloutContext& ctx) {
 }  // namespace
 
 Result<SyncOutcome> SyncRollout(const Collaborators& deps, const kube::ObjectKey& key) {
-  Result<kube::Object> object = deps.client.Get({kRolloutGvk, key.ns, key.name});
-  if (!object.ok()) {
-    if (object.status().code() == StatusCode::kNotFound) {
+  std::unique_ptr<ObjectReader> api_reader;
+  if (deps.reader == nullptr) api_reader = NewApiObjectReader(deps.client);
+  ObjectReader& reader = deps.reader != nullptr ? *deps.reader : *api_reader;
+  const kube::ResourceRef ref{kRolloutGvk, key.ns, key.name};
+  Result<kube::ObjectPtr> read = reader.Get(ref);
+  if (!read.ok()) {
+    if (read.status().code() == StatusCode::kNotFound) {
       SyncOutcome gone;
       gone.kind = SyncOutcome::Kind::kGone;
       return gone;
     }
-    return object.status().WithContext(fmt::format("reading Rollout {}", key.ToString()));
+    return read.status().WithContext(fmt::format("reading Rollout {}", key.ToString()));
   }
-  if ((*object)["metadata"].contains("deletionTimestamp")) {
+  // A copy: the pass builds its writes from it, and the cached object is shared and immutable.
+  kube::Object object = **read;
+  if (object["metadata"].contains("deletionTimestamp")) {
     SyncOutcome gone;
     gone.kind = SyncOutcome::Kind::kGone;
     return gone;
   }
-  Result<api::Rollout> decoded = api::Rollout::FromJson(*object);
+  Result<api::Rollout> decoded = api::Rollout::FromJson(object);
   if (!decoded.ok()) {
     // Not even readable: record what we can through a merge patch of the status.
     const std::string message = "InvalidSpec: " + decoded.status().message();
     json patch = {{"status", {{"phase", "Degraded"}, {"message", message}}}};
-    Result<kube::Object> patched =
-        deps.client.Patch({kRolloutGvk, key.ns, key.name}, kube::PatchType::kMerge, patch,
-                          {false, deps.field_manager, "status"});
-    if (!patched.ok()) spdlog::warn("Rollout {}: {}", key.ToString(), patched.status().ToString());
+    Result<kube::Object> patched = deps.client.Patch(ref, kube::PatchType::kMerge, patch,
+                                                     {false, deps.field_manager, "status"});
+    if (!patched.ok()) {
+      spdlog::warn("Rollout {}: {}", key.ToString(), patched.status().ToString());
+    } else {
+      reader.Wrote(ref, kube::ResourceVersionOf(object));
+    }
     SyncOutcome out;
     out.kind = SyncOutcome::Kind::kStalled;
     out.message = message;
     return out;
   }
   if (Status valid = decoded->Validate(); !valid.ok()) {
-    return Stall(deps, *object, std::move(decoded).value(), valid);
+    return Stall(deps, reader, object, std::move(decoded).value(), valid);
   }
-  if (Status services = CheckReferencedServices(deps.client, *decoded); !services.ok()) {
+  if (Status services = CheckReferencedServices(reader, *decoded); !services.ok()) {
     if (services.code() != StatusCode::kNotFound) return services;
-    return WaitForServices(deps, *object, std::move(decoded).value(), services);
+    return WaitForServices(deps, reader, object, std::move(decoded).value(), services);
   }
 
-  RolloutContext ctx(deps, std::move(decoded).value(), *object);
+  RolloutContext ctx(deps, reader, std::move(decoded).value(), std::move(object));
   Status s = [&]() -> Status {
     GANTRY_RETURN_IF_ERROR(LoadReplicaSets(ctx));
     Result<bool> ready = EnsureNewReplicaSet(ctx);

@@ -15,9 +15,9 @@ using nlohmann::json;
 
 const kube::GroupVersionKind kService{"", "v1", "Service"};
 
-Result<kube::Object> GetService(RolloutContext& ctx, const std::string& name,
-                                std::string_view field) {
-  Result<kube::Object> svc = ctx.client.Get({kService, ctx.rollout.metadata.namespace_, name});
+Result<kube::ObjectPtr> GetService(RolloutContext& ctx, const std::string& name,
+                                   std::string_view field) {
+  Result<kube::ObjectPtr> svc = ctx.reader.Get({kService, ctx.rollout.metadata.namespace_, name});
   if (!svc.ok()) {
     if (svc.status().code() == StatusCode::kNotFound) {
       return Status(StatusCode::kNotFound,
@@ -31,7 +31,7 @@ Result<kube::Object> GetService(RolloutContext& ctx, const std::string& name,
 
 }  // namespace
 
-Status CheckReferencedServices(kube::KubeClient& client, const api::Rollout& rollout) {
+Status CheckReferencedServices(ObjectReader& reader, const api::Rollout& rollout) {
   std::vector<std::pair<std::string, std::string>> refs;  // (field, name)
   if (const auto& c = rollout.spec.strategy.canary) {
     refs.emplace_back("spec.strategy.canary.stableService", c->stable_service);
@@ -44,7 +44,7 @@ Status CheckReferencedServices(kube::KubeClient& client, const api::Rollout& rol
   const std::string& ns = rollout.metadata.namespace_;
   for (const auto& [field, name] : refs) {
     if (name.empty()) continue;
-    Result<kube::Object> svc = client.Get({kService, ns, name});
+    Result<kube::ObjectPtr> svc = reader.Get({kService, ns, name});
     if (svc.ok()) continue;
     if (svc.status().code() == StatusCode::kNotFound) {
       return NotFound(fmt::format("{}: Service {}/{} does not exist; create it", field, ns, name));
@@ -64,24 +64,25 @@ std::string SelectedHash(const kube::Object& service) {
 
 Result<std::string> ServiceSelection(RolloutContext& ctx, const std::string& name,
                                      std::string_view field) {
-  Result<kube::Object> svc = GetService(ctx, name, field);
+  Result<kube::ObjectPtr> svc = GetService(ctx, name, field);
   if (!svc.ok()) return svc.status();
-  return SelectedHash(*svc);
+  return SelectedHash(**svc);
 }
 
 Status PointServiceAt(RolloutContext& ctx, const std::string& name, const std::string& hash,
                       std::string_view field) {
-  Result<kube::Object> svc = GetService(ctx, name, field);
+  Result<kube::ObjectPtr> svc = GetService(ctx, name, field);
   if (!svc.ok()) return svc.status();
-  const std::string current = SelectedHash(*svc);
+  const std::string current = SelectedHash(**svc);
   if (current == hash) return Status::Ok();
   json patch = {{"spec", {{"selector", {{std::string(kPodTemplateHashLabel), hash}}}}}};
+  const kube::ResourceRef ref{kService, ctx.rollout.metadata.namespace_, name};
   Result<kube::Object> patched =
-      ctx.client.Patch({kService, ctx.rollout.metadata.namespace_, name}, kube::PatchType::kMerge,
-                       patch, {false, ctx.deps.field_manager, ""});
+      ctx.client.Patch(ref, kube::PatchType::kMerge, patch, {false, ctx.deps.field_manager, ""});
   if (!patched.ok()) {
     return patched.status().WithContext(fmt::format("switching Service {} to {}", name, hash));
   }
+  ctx.reader.Wrote(ref, kube::ResourceVersionOf(**svc));
   ctx.Normal("SwitchService",
              current.empty()
                  ? fmt::format("Service {} now selects pods of {}", name, hash)

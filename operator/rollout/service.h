@@ -16,8 +16,8 @@ namespace gantry::rollout {
 
 // Checks, before a pass touches anything, that every Service the strategy names exists
 // (canary stableService/canaryService, blue/green activeService/previewService). NotFound
-// naming the first missing Service and the spec field that names it. Reads through `client`.
-Status CheckReferencedServices(kube::KubeClient& client, const api::Rollout& rollout);
+// naming the first missing Service and the spec field that names it. Reads through `reader`.
+Status CheckReferencedServices(ObjectReader& reader, const api::Rollout& rollout);
 
 // The hash `service` selects today ("" when it selects no hash).
 std::string SelectedHash(const kube::Object& service);
@@ -28,7 +28,7 @@ std::string SelectedHash(const kube::Object& service);
 Status PointServiceAt(RolloutContext& ctx, const std::string& name, const std::string& hash,
                       std::string_view field);
 
-// The hash Service `name` selects, read from the cluster ("" when none). NotFound as above.
+// The hash Service `name` selects, read through ctx.reader ("" when none). NotFound as above.
 Result<std::string> ServiceSelection(RolloutContext& ctx, const std::string& name,
                                      std::string_view field);
 

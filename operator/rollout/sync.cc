@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <set>
+#include <vector>
 
 #include "operator/rollout/pod_template_hash.h"
 
@@ -29,8 +30,16 @@ Result<kube::Object> Adopt(RolloutContext& ctx, const kube::Object& rs) {
   json patch = {{"metadata",
                  {{"ownerReferences", owners},
                   {"resourceVersion", rs["metadata"].value("resourceVersion", "")}}}};
-  return ctx.client.Patch(RefOf(ctx, rs["metadata"].value("name", "")), kube::PatchType::kMerge,
-                          patch, {false, ctx.deps.field_manager, ""});
+  const kube::ResourceRef ref = RefOf(ctx, rs["metadata"].value("name", ""));
+  Result<kube::Object> adopted =
+      ctx.client.Patch(ref, kube::PatchType::kMerge, patch, {false, ctx.deps.field_manager, ""});
+  if (adopted.ok()) ctx.reader.Wrote(ref, kube::ResourceVersionOf(rs));
+  return adopted;
+}
+
+// Tells the pass's reader that `rs` (as it was before) was just written.
+void NoteWrite(RolloutContext& ctx, const ReplicaSetInfo& rs) {
+  ctx.reader.Wrote(RefOf(ctx, rs.name), kube::ResourceVersionOf(rs.object));
 }
 
 }  // namespace
@@ -38,15 +47,18 @@ Result<kube::Object> Adopt(RolloutContext& ctx, const kube::Object& rs) {
 Status LoadReplicaSets(RolloutContext& ctx) {
   const api::Rollout& r = ctx.rollout;
   ctx.current_hash = ComputePodTemplateHash(r.spec.pod_template, r.status.collision_count);
-  kube::ListOptions options;
-  options.label_selector = r.spec.selector.ToString();
-  Result<kube::ObjectList> list = ctx.client.ListAll(kReplicaSet, r.metadata.namespace_, options);
+  Result<kube::LabelSelector> selector = kube::LabelSelector::Parse(r.spec.selector.ToString());
+  if (!selector.ok()) {
+    return selector.status().WithContext(fmt::format("spec.selector of Rollout {}", ctx.Key()));
+  }
+  Result<std::vector<kube::ObjectPtr>> list =
+      ctx.reader.List(kReplicaSet, r.metadata.namespace_, *selector);
   if (!list.ok()) {
     return list.status().WithContext(fmt::format("listing ReplicaSets of Rollout {}", ctx.Key()));
   }
   ctx.replica_sets.clear();
-  for (kube::Object& item : list->items) {
-    ReplicaSetInfo rs = ReadReplicaSet(std::move(item));
+  for (const kube::ObjectPtr& item : *list) {
+    ReplicaSetInfo rs = ReadReplicaSet(*item);
     if (rs.being_deleted) continue;
     if (rs.controller_uid == r.metadata.uid) {
       ctx.replica_sets.push_back(std::move(rs));
@@ -105,6 +117,7 @@ Result<bool> EnsureNewReplicaSet(RolloutContext& ctx) {
         return patched.status().WithContext(
             fmt::format("setting revision of ReplicaSet {}", rs->name));
       }
+      NoteWrite(ctx, *rs);
       ctx.Normal("RolloutUpdated",
                  fmt::format("Reusing ReplicaSet {} as revision {}", rs->name, revision));
       *rs = ReadReplicaSet(std::move(patched).value());
@@ -137,6 +150,7 @@ Result<bool> EnsureNewReplicaSet(RolloutContext& ctx) {
   const std::string name = desired["metadata"]["name"];
   Result<kube::Object> created = ctx.client.Create(desired, {false, ctx.deps.field_manager});
   if (created.ok()) {
+    ctx.reader.Wrote(RefOf(ctx, name), "");
     ctx.Normal("NewReplicaSetCreated",
                fmt::format("Created ReplicaSet {} (revision {})", name, p.revision));
     ctx.replica_sets.push_back(ReadReplicaSet(std::move(created).value()));
@@ -145,7 +159,8 @@ Result<bool> EnsureNewReplicaSet(RolloutContext& ctx) {
   if (created.status().code() != StatusCode::kAlreadyExists) {
     return created.status().WithContext(fmt::format("creating ReplicaSet {}", name));
   }
-  // The name is taken. Ours but not yet in the list we read (a stale read)? Then use it.
+  // The name is taken. Ours but not yet in the list we read (a stale read)? Then use it. Read
+  // from the server: the cache may be what is stale.
   Result<kube::Object> existing = ctx.client.Get(RefOf(ctx, name));
   if (!existing.ok())
     return existing.status().WithContext(fmt::format("reading ReplicaSet {}", name));
@@ -177,6 +192,7 @@ Status ScaleReplicaSet(RolloutContext& ctx, ReplicaSetInfo& rs, int32_t replicas
     return patched.status().WithContext(
         fmt::format("scaling ReplicaSet {} to {}", rs.name, replicas));
   }
+  NoteWrite(ctx, rs);
   ctx.Normal("ScalingReplicaSet", fmt::format("Scaled {} ReplicaSet {} (revision {}) from {} to {}",
                                               replicas > rs.desired ? "up" : "down", rs.name,
                                               rs.revision, rs.desired, replicas));
@@ -195,6 +211,7 @@ Status SetScaleDownDeadline(RolloutContext& ctx, ReplicaSetInfo& rs, Clock::Time
   if (!patched.ok()) {
     return patched.status().WithContext(fmt::format("annotating ReplicaSet {}", rs.name));
   }
+  NoteWrite(ctx, rs);
   spdlog::info("Rollout {}: ReplicaSet {} will scale down at {}", ctx.Key(), rs.name,
                FormatRfc3339(deadline));
   rs = ReadReplicaSet(std::move(patched).value());
@@ -210,6 +227,7 @@ Status ClearScaleDownDeadline(RolloutContext& ctx, ReplicaSetInfo& rs) {
   if (!patched.ok()) {
     return patched.status().WithContext(fmt::format("annotating ReplicaSet {}", rs.name));
   }
+  NoteWrite(ctx, rs);
   rs = ReadReplicaSet(std::move(patched).value());
   return Status::Ok();
 }

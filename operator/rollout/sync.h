@@ -11,9 +11,9 @@
 
 namespace gantry::rollout {
 
-// Lists the ReplicaSets in the Rollout's namespace that match spec.selector and fills
-// ctx.replica_sets with those the Rollout controls. An orphan that carries the pod-template hash
-// label is adopted (a controller reference is added), so a Rollout recreated with the same
+// Lists (through ctx.reader) the ReplicaSets in the Rollout's namespace that match spec.selector
+// and fills ctx.replica_sets with those the Rollout controls. An orphan that carries the
+// pod-template hash label is adopted (a controller reference is added), so a Rollout recreated with the same
 // name and selector takes its old ReplicaSets back instead of duplicating them. ReplicaSets
 // controlled by something else are left alone. Sets ctx.current_hash.
 Status LoadReplicaSets(RolloutContext& ctx);
