@@ -33,7 +33,7 @@ demo:
 
 # Not in CI: an operator under continuous commits and rollouts for SOAK_DURATION (default 1h),
 # its memory sampled every minute; prints the growth per hour (bench/soak/soak.sh).
-# Every fault-injection test (tests/e2e/faults), including those make test leaves out.
+# Only the fault-injection tests (tests/e2e/faults); make test runs them among the e2e tests.
 test-faults: build
 	hack/cluster up
 	eval "$$(hack/cluster env)" && cd $(BUILD_DIR) && ctest -L fault --output-on-failure
