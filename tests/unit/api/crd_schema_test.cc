@@ -84,7 +84,9 @@ TEST(ApiCrdSchemaTest, ShortNamesAreUniqueAndNotBuiltIn) {
   for (std::string_view plural :
        {GitRepository::kPlural, Application::kPlural, Rollout::kPlural, AnalysisTemplate::kPlural,
         ClusterAnalysisTemplate::kPlural, AnalysisRun::kPlural}) {
-    for (const auto& name : LoadCrd(plural)["spec"]["names"]["shortNames"]) {
+    // Named: a range-for over a member of a temporary reads it after it was destroyed.
+    const nlohmann::json crd = LoadCrd(plural);
+    for (const auto& name : crd["spec"]["names"]["shortNames"]) {
       EXPECT_EQ(built_in.count(name), 0u) << name;
       EXPECT_TRUE(seen.insert(name.get<std::string>()).second) << name;
     }
