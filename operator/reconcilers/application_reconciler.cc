@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -304,22 +306,11 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
   const std::string revision = artifact->revision;
   app.status.last_attempted_revision = revision;
 
-  // 4. Load and prepare.
-  auto loaded = manifest::LoadManifests(artifact->directory, app.spec.path);
-  if (!loaded.ok()) {
-    return fail(kReasonBuildFailed,
-                fmt::format("revision {}: {}", revision, loaded.status().message()));
-  }
-  std::vector<manifest::Object> objects = std::move(loaded->objects);
-  const auto crd_scopes = CrdScopes(objects);
+  // 4. Load and prepare; or, when the last successful pass rendered this revision and generation
+  // and every object it rendered is known in sync, stand in what it remembered for the render
+  // (SyncMemo::Render): a no-op resync then neither reads nor parses nor hashes the manifests.
+  std::map<manifest::GroupKind, bool> crd_scopes;
   std::map<manifest::GroupKind, std::string> versions;
-  for (const auto& o : objects) {
-    if (auto gk = manifest::GroupKindOf(o.json); gk.ok()) {
-      if (auto gv = manifest::ParseApiVersion(o.json.value("apiVersion", "")); gv.ok()) {
-        versions[*gk] = gv->version;
-      }
-    }
-  }
   std::map<manifest::GroupKind, bool> served;  // kind -> namespaced, for kinds the server knows
   std::set<manifest::GroupKind> unserved;
   auto lookup = [&](const manifest::GroupKind& gk) -> std::optional<bool> {
@@ -333,24 +324,123 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
     served[gk] = mapping->namespaced;
     return mapping->namespaced;
   };
+  // The placement of each kind as first decided in this pass: what the render depends on
+  // besides the revision and the spec, remembered with it.
+  std::map<manifest::GroupKind, bool> placed;
   auto is_namespaced = [&](const manifest::GroupKind& gk) {
-    if (auto it = crd_scopes.find(gk); it != crd_scopes.end()) return it->second;
-    return lookup(gk).value_or(true);
+    bool namespaced = true;
+    if (auto it = crd_scopes.find(gk); it != crd_scopes.end()) {
+      namespaced = it->second;
+    } else {
+      namespaced = lookup(gk).value_or(true);
+    }
+    placed.emplace(gk, namespaced);
+    return namespaced;
   };
-  if (Status s = manifest::ApplyTargetNamespace(objects, app.spec.target_namespace, is_namespaced);
-      !s.ok()) {
-    return fail(kReasonBuildFailed, fmt::format("revision {}: {}", revision, s.message()));
+  // Per object: known in sync from the memo and the watch cache (no request at all), or the
+  // server's preview; after the apply, the write's answer. Health is judged from these.
+  struct ObjectPass {
+    std::string desired_hash;
+    std::optional<SyncMemo::Entry> known;
+    kube::ObjectPtr cached;  // the cache's copy, when known
+    std::optional<ApplyPreview> preview;
+    kube::Object written;  // null when nothing was written
+  };
+  CachedObjectLookup cache;
+  if (deps_.watcher != nullptr) {
+    cache = [watcher = deps_.watcher](const kube::ResourceRef& ref) {
+      return watcher->Cached(ref);
+    };
   }
-  auto prepared = PrepareDesired(objects, app);
-  if (!prepared.ok()) {
-    return fail(kReasonBuildFailed,
-                fmt::format("revision {}: {}", revision, prepared.status().message()));
+  std::vector<DesiredObject> desired;
+  std::vector<ObjectPass> pass;
+  // Stands in the remembered render for the render: true only when every kind is placed as it
+  // was and every object is known in sync (else the caller clears what it filled and renders).
+  auto recall = [&](const SyncMemo::Render& render) {
+    for (const auto& s : render.scopes) {
+      versions[s.kind] = s.version;
+      if (s.from_crd) crd_scopes[s.kind] = s.namespaced;
+    }
+    for (const auto& s : render.scopes) {
+      if (is_namespaced(s.kind) != s.namespaced) return false;
+    }
+    std::vector<ObjectPass> known(render.objects.size());
+    desired.resize(render.objects.size());
+    for (size_t i = 0; i < render.objects.size(); ++i) {
+      const SyncMemo::RenderedObject& r = render.objects[i];
+      DesiredObject& d = desired[i];
+      d.ref = kube::ResourceRef{render.kinds[r.kind], r.ns, r.name};
+      d.id = manifest::ObjectId{r.ns, r.name, d.ref.gvk.group, d.ref.gvk.kind}.ToString();
+      d.version = d.ref.gvk.version;
+      std::optional<kube::ObjectPtr> cached = cache(d.ref);
+      if (!cached.has_value() || *cached == nullptr) return false;
+      known[i].known = memo_.RenderedInSync(key, revision, generation, d.id, **cached);
+      if (!known[i].known) return false;
+      known[i].desired_hash = known[i].known->desired_hash;
+      known[i].cached = std::move(*cached);
+    }
+    for (size_t i = 0; i < render.objects.size(); ++i) {
+      // What the rest of the pass reads of a known object: identity, kind and sync wave.
+      const SyncMemo::RenderedObject& r = render.objects[i];
+      DesiredObject& d = desired[i];
+      const kube::GroupVersionKind& gvk = d.ref.gvk;
+      kube::Object o = {
+          {"apiVersion", gvk.ApiVersion()}, {"kind", gvk.kind}, {"metadata", {{"name", r.name}}}};
+      if (!r.ns.empty()) o["metadata"]["namespace"] = r.ns;
+      if (r.sync_wave != 0) {
+        o["metadata"]["annotations"][std::string(manifest::kSyncWaveAnnotation)] =
+            std::to_string(r.sync_wave);
+      }
+      d.applied = o;
+      d.source.json = std::move(o);
+    }
+    pass = std::move(known);
+    return true;
+  };
+  bool recalled = false;
+  if (cache) {
+    if (auto render = memo_.Recall(key, revision, generation); render != nullptr) {
+      recalled = recall(*render);
+      if (!recalled) {
+        desired.clear();
+        crd_scopes.clear();
+        versions.clear();
+        placed.clear();
+      }
+    }
   }
-  std::vector<DesiredObject> desired = std::move(*prepared);
-  std::stable_sort(desired.begin(), desired.end(),
-                   [](const DesiredObject& a, const DesiredObject& b) {
-                     return manifest::AppliesBefore(a.source.json, b.source.json);
-                   });
+  if (!recalled) {
+    auto loaded = manifest::LoadManifests(artifact->directory, app.spec.path);
+    if (!loaded.ok()) {
+      return fail(kReasonBuildFailed,
+                  fmt::format("revision {}: {}", revision, loaded.status().message()));
+    }
+    std::vector<manifest::Object> objects = std::move(loaded->objects);
+    crd_scopes = CrdScopes(objects);
+    for (const auto& o : objects) {
+      if (auto gk = manifest::GroupKindOf(o.json); gk.ok()) {
+        if (auto gv = manifest::ParseApiVersion(o.json.value("apiVersion", "")); gv.ok()) {
+          versions[*gk] = gv->version;
+        }
+      }
+    }
+    if (Status s =
+            manifest::ApplyTargetNamespace(objects, app.spec.target_namespace, is_namespaced);
+        !s.ok()) {
+      return fail(kReasonBuildFailed, fmt::format("revision {}: {}", revision, s.message()));
+    }
+    auto prepared = PrepareDesired(objects, app);
+    if (!prepared.ok()) {
+      return fail(kReasonBuildFailed,
+                  fmt::format("revision {}: {}", revision, prepared.status().message()));
+    }
+    desired = std::move(*prepared);
+    std::stable_sort(desired.begin(), desired.end(),
+                     [](const DesiredObject& a, const DesiredObject& b) {
+                       return manifest::AppliesBefore(a.source.json, b.source.json);
+                     });
+    pass.resize(desired.size());
+  }
 
   // 5. Validate: the operator's namespace restriction, then a dry run of everything that can be
   // dry-run now.
@@ -381,24 +471,9 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
     if (crd_scopes.contains(gk) && !lookup(gk).has_value()) return true;
     return !d.ref.ns.empty() && new_namespaces.contains(d.ref.ns);
   };
-  // Per object: known in sync from the memo and the watch cache (no request at all), or the
-  // server's preview; after the apply, the write's answer. Health is judged from these.
-  struct ObjectPass {
-    std::string desired_hash;
-    std::optional<SyncMemo::Entry> known;
-    kube::ObjectPtr cached;  // the cache's copy, when known
-    std::optional<ApplyPreview> preview;
-    kube::Object written;  // null when nothing was written
-  };
-  CachedObjectLookup cache;
-  if (deps_.watcher != nullptr) {
-    cache = [watcher = deps_.watcher](const kube::ResourceRef& ref) {
-      return watcher->Cached(ref);
-    };
-  }
   Applier applier(deps_.client, cache);
-  std::vector<ObjectPass> pass(desired.size());
   auto known_in_sync = [&](size_t i) {
+    if (pass[i].known) return true;
     if (!cache) return false;
     std::optional<kube::ObjectPtr> cached = cache(desired[i].ref);
     if (!cached.has_value() || *cached == nullptr) return false;
@@ -436,8 +511,10 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
       now_indices.push_back(i);
     }
   }
-  ForEachParallel(desired.size(), deps_.parallel_requests,
-                  [&](size_t i) { pass[i].desired_hash = DesiredHash(desired[i].applied); });
+  if (!recalled) {
+    ForEachParallel(desired.size(), deps_.parallel_requests,
+                    [&](size_t i) { pass[i].desired_hash = DesiredHash(desired[i].applied); });
+  }
   if (auto problems = preview_all(now_indices); !problems.empty()) {
     return fail(kReasonValidationFailed,
                 fmt::format("revision {}: nothing applied: {}", revision, JoinLines(problems)));
@@ -549,7 +626,30 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
       entries.push_back(SyncMemo::Entry{desired[i].id, pass[i].desired_hash,
                                         kube::ResourceVersionOf(now_live), ContentHash(now_live)});
     }
-    memo_.Remember(key, revision, generation, std::move(entries));
+    auto render = std::make_shared<SyncMemo::Render>();
+    render->objects.reserve(desired.size());
+    for (const DesiredObject& d : desired) {
+      auto kind = std::find(render->kinds.begin(), render->kinds.end(), d.ref.gvk);
+      if (kind == render->kinds.end()) kind = render->kinds.insert(kind, d.ref.gvk);
+      // The recall derives the id and version from the reference; an object for which that
+      // would not give back the same is never recalled.
+      if (d.version != d.ref.gvk.version ||
+          d.id != manifest::ObjectId{d.ref.ns, d.ref.name, d.ref.gvk.group, d.ref.gvk.kind}
+                      .ToString()) {
+        render = nullptr;
+        break;
+      }
+      render->objects.push_back(SyncMemo::RenderedObject{
+          static_cast<uint32_t>(kind - render->kinds.begin()),
+          manifest::SyncWaveOrDefault(d.source.json), d.ref.ns, d.ref.name});
+    }
+    if (render != nullptr) {
+      for (const auto& [gk, namespaced] : placed) {
+        render->scopes.push_back(
+            SyncMemo::KindScope{gk, versions[gk], crd_scopes.contains(gk), namespaced});
+      }
+    }
+    memo_.Remember(key, revision, generation, std::move(entries), std::move(render));
   }
 
   // The inventory is what is applied now; entries kept by prune stay.

@@ -18,6 +18,21 @@ std::optional<SyncMemo::Entry> SyncMemo::InSync(const kube::ObjectKey& app,
                                                 const std::string& id,
                                                 const std::string& desired_hash,
                                                 const kube::Object& cached) const {
+  return Check(app, revision, generation, id, &desired_hash, cached);
+}
+
+std::optional<SyncMemo::Entry> SyncMemo::RenderedInSync(const kube::ObjectKey& app,
+                                                        const std::string& revision,
+                                                        int64_t generation, const std::string& id,
+                                                        const kube::Object& cached) const {
+  return Check(app, revision, generation, id, nullptr, cached);
+}
+
+std::optional<SyncMemo::Entry> SyncMemo::Check(const kube::ObjectKey& app,
+                                               const std::string& revision, int64_t generation,
+                                               const std::string& id,
+                                               const std::string* desired_hash,
+                                               const kube::Object& cached) const {
   Entry entry;
   {
     std::lock_guard lock(mu_);
@@ -26,7 +41,8 @@ std::optional<SyncMemo::Entry> SyncMemo::InSync(const kube::ObjectKey& app,
       return std::nullopt;
     }
     auto o = a->second.objects.find(id);
-    if (o == a->second.objects.end() || o->second.desired_hash != desired_hash) {
+    if (o == a->second.objects.end() ||
+        (desired_hash != nullptr && o->second.desired_hash != *desired_hash)) {
       return std::nullopt;
     }
     entry = Entry{id, o->second.desired_hash, o->second.resource_version, o->second.content_hash};
@@ -42,8 +58,9 @@ std::optional<SyncMemo::Entry> SyncMemo::InSync(const kube::ObjectKey& app,
 }
 
 void SyncMemo::Remember(const kube::ObjectKey& app, const std::string& revision, int64_t generation,
-                        std::vector<Entry> entries) {
+                        std::vector<Entry> entries, std::shared_ptr<const Render> render) {
   AppState state;
+  state.render = std::move(render);
   state.revision = revision;
   state.generation = generation;
   state.objects.reserve(entries.size());
@@ -53,6 +70,17 @@ void SyncMemo::Remember(const kube::ObjectKey& app, const std::string& revision,
   }
   std::lock_guard lock(mu_);
   apps_[app] = std::move(state);
+}
+
+std::shared_ptr<const SyncMemo::Render> SyncMemo::Recall(const kube::ObjectKey& app,
+                                                         const std::string& revision,
+                                                         int64_t generation) const {
+  std::lock_guard lock(mu_);
+  auto a = apps_.find(app);
+  if (a == apps_.end() || a->second.revision != revision || a->second.generation != generation) {
+    return nullptr;
+  }
+  return a->second.render;
 }
 
 void SyncMemo::Forget(const kube::ObjectKey& app) {

@@ -16,11 +16,21 @@
 // Anything else takes the full path. The memo lives in memory only, so the first pass after a
 // restart is a full one.
 //
+// It also remembers what the pass rendered (Render): each object's identity and apply order, and
+// how each kind was placed (namespaced or not). The render is a function of the revision's
+// content, the Application's spec (its generation) and those placements, so a later pass of the
+// same revision and generation, with the same placements, would render the same objects with the
+// same desired hashes. When every one of them is also known in sync, such a pass stands in the
+// remembered render for reading, parsing, preparing and hashing the manifests again: a no-op
+// resync costs no work per object beyond the cache lookup and its health. One object that is not
+// known in sync sends the pass back to the full render.
+//
 // Thread-safe: one mutex guards the map; passes of different Applications run concurrently.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -28,6 +38,7 @@
 #include <vector>
 
 #include "operator/kube/object.h"
+#include "operator/manifest/object_id.h"
 
 namespace gantry::reconcilers {
 
@@ -45,6 +56,28 @@ class SyncMemo {
     std::string content_hash;
   };
 
+  // One rendered object, in apply order: what a pass needs of it when it is known in sync. Its
+  // inventory id and apiVersion follow from these.
+  struct RenderedObject {
+    uint32_t kind = 0;  // index into Render::kinds
+    int sync_wave = 0;  // manifest::SyncWaveOrDefault of the object
+    std::string ns;
+    std::string name;
+  };
+  // How the render placed the objects of one kind: in a namespace or not, as told by a CRD of
+  // the revision (from_crd) or else by API discovery of `version`.
+  struct KindScope {
+    manifest::GroupKind kind;
+    std::string version;
+    bool from_crd = false;
+    bool namespaced = true;
+  };
+  struct Render {
+    std::vector<kube::GroupVersionKind> kinds;  // a few, shared by many objects
+    std::vector<RenderedObject> objects;
+    std::vector<KindScope> scopes;
+  };
+
   SyncMemo() = default;
   SyncMemo(const SyncMemo&) = delete;
   SyncMemo& operator=(const SyncMemo&) = delete;
@@ -56,9 +89,19 @@ class SyncMemo {
                               int64_t generation, const std::string& id,
                               const std::string& desired_hash, const kube::Object& cached) const;
 
-  // Replaces what is remembered of `app` with the objects of a successful pass.
+  // InSync with the desired hash remembered for `id`: only for an object of the Render that
+  // Recall returned for the same revision and generation.
+  std::optional<Entry> RenderedInSync(const kube::ObjectKey& app, const std::string& revision,
+                                      int64_t generation, const std::string& id,
+                                      const kube::Object& cached) const;
+
+  // Replaces what is remembered of `app` with the objects of a successful pass, and what it
+  // rendered (none: a later pass renders again).
   void Remember(const kube::ObjectKey& app, const std::string& revision, int64_t generation,
-                std::vector<Entry> entries);
+                std::vector<Entry> entries, std::shared_ptr<const Render> render = nullptr);
+  // What the last successful pass of `app` rendered, if it was of this revision and generation.
+  std::shared_ptr<const Render> Recall(const kube::ObjectKey& app, const std::string& revision,
+                                       int64_t generation) const;
   // Drops `app` (a failed pass, a deleted Application).
   void Forget(const kube::ObjectKey& app);
   // Objects remembered for `app` (tests).
@@ -74,7 +117,13 @@ class SyncMemo {
     std::string revision;
     int64_t generation = 0;
     std::unordered_map<std::string, ObjectState> objects;  // by inventory id
+    std::shared_ptr<const Render> render;
   };
+
+  // InSync, comparing the desired hash only when `desired_hash` is given.
+  std::optional<Entry> Check(const kube::ObjectKey& app, const std::string& revision,
+                             int64_t generation, const std::string& id,
+                             const std::string* desired_hash, const kube::Object& cached) const;
 
   mutable std::mutex mu_;  // guards apps_
   std::map<kube::ObjectKey, AppState> apps_;

@@ -323,6 +323,109 @@ TEST_F(ApplicationResyncTest, SpecChangeTakesTheFullPath) {
   EXPECT_EQ(Count().dry_runs, 4);
 }
 
+// The remembered render stands in for the manifests only while every object is known in sync.
+// These tests break a file of the synced revision behind the operator's back: a pass that reads
+// the manifests again fails with BuildFailed, one that recalls the render does not.
+class RecalledRenderTest : public ApplicationResyncTest {
+ protected:
+  void BreakFileOfC1() { std::ofstream(root_ / "c1" / "a.yaml") << "kind: [unclosed\n"; }
+  std::string ReadyReason() {
+    const kube::Object app = *client_.Get({kAppGvk, "ns", "app"});
+    for (const auto& c : app["status"]["conditions"]) {
+      if (c.value("type", "") == "Ready") return c.value("reason", "");
+    }
+    return "";
+  }
+  void ExpectRendered(ApplicationReconciler& reconciler) {
+    auto result = reconciler.Reconcile(key_);
+    EXPECT_EQ(result.kind(), Kind::kWaiting) << result.reason();
+    EXPECT_EQ(ReadyReason(), kReasonBuildFailed);
+  }
+};
+
+TEST_F(RecalledRenderTest, NoOpResyncDoesNotReadTheManifestsAgain) {
+  auto reconciler = NewReconciler();
+  SyncFourObjects(*reconciler);
+  Sync(*reconciler);
+  BreakFileOfC1();
+  Sync(*reconciler);
+  EXPECT_EQ(Count().total(), 0);
+  EXPECT_EQ(ReadyReason(), kReasonReconciliationSucceeded);
+  const kube::Object app = *client_.Get({kAppGvk, "ns", "app"});
+  EXPECT_EQ(app["status"]["inventory"].size(), 4u);
+  EXPECT_EQ(app["status"]["resources"].size(), 4u);
+}
+
+TEST_F(RecalledRenderTest, DriftByAnotherWriterRendersAgain) {
+  auto reconciler = NewReconciler();
+  SyncFourObjects(*reconciler);
+  BreakFileOfC1();
+  kube::Object b = *client_.Get({kConfigMapGvk, "ns", "b"});
+  b["data"]["key"] = "edited by hand";
+  ASSERT_TRUE(client_.Update(b).ok());
+  AwaitCache(kConfigMapGvk, "b");
+  ExpectRendered(*reconciler);
+}
+
+TEST_F(RecalledRenderTest, DeletedObjectRendersAgain) {
+  auto reconciler = NewReconciler();
+  SyncFourObjects(*reconciler);
+  BreakFileOfC1();
+  ASSERT_TRUE(client_.Delete({kConfigMapGvk, "ns", "c"}).ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (*watcher_->Cached({kConfigMapGvk, "ns", "c"}) != nullptr &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ExpectRendered(*reconciler);
+}
+
+TEST_F(RecalledRenderTest, SpecChangeRendersAgain) {
+  auto reconciler = NewReconciler();
+  SyncFourObjects(*reconciler);
+  BreakFileOfC1();
+  kube::Object app = *client_.Get({kAppGvk, "ns", "app"});
+  app["spec"]["interval"] = "10m";
+  ASSERT_TRUE(client_.Update(app).ok());
+  ExpectRendered(*reconciler);
+}
+
+TEST_F(RecalledRenderTest, RestartRendersAgain) {
+  auto reconciler = NewReconciler();
+  SyncFourObjects(*reconciler);
+  BreakFileOfC1();
+  auto restarted = NewReconciler();
+  ExpectRendered(*restarted);
+}
+
+TEST_F(RecalledRenderTest, NewRevisionRendersAgain) {
+  auto reconciler = NewReconciler();
+  SyncFourObjects(*reconciler);
+  Commit("c2", {{"a.yaml", "kind: [unclosed\n"}, {"b.yaml", ConfigMap("b", "2")}});
+  ExpectRendered(*reconciler);
+}
+
+TEST_F(RecalledRenderTest, SyncWavesAndOrderSurviveTheRecall) {
+  auto reconciler = NewReconciler();
+  Commit("c1", {{"a.yaml",
+                 "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: late\n  annotations:\n"
+                 "    gantry.io/sync-wave: \"2\"\ndata:\n  key: x\n"},
+                {"b.yaml", ConfigMap("early", "y")},
+                {"web.yaml", kDeployment}});
+  CreateApp();
+  Sync(*reconciler);
+  for (const char* name : {"late", "early"}) AwaitCache(kConfigMapGvk, name);
+  AwaitCache(kDeploymentGvk, "web");
+  Sync(*reconciler);
+  const kube::Object first = (*client_.Get({kAppGvk, "ns", "app"}))["status"];
+  BreakFileOfC1();
+  Sync(*reconciler);
+  EXPECT_EQ(Count().total(), 0);
+  const kube::Object recalled = (*client_.Get({kAppGvk, "ns", "app"}))["status"];
+  EXPECT_EQ(recalled["inventory"], first["inventory"]);
+  EXPECT_EQ(recalled["resources"], first["resources"]);
+}
+
 TEST_F(ApplicationResyncTest, ParallelWritesKeepTheOrderOfRanks) {
   auto reconciler = NewReconciler();
   std::map<std::string, std::string> files;
@@ -479,6 +582,40 @@ TEST(SyncMemoTest, KnownOnlyForTheSameRevisionGenerationAndContent) {
 
   memo.Forget(app);
   EXPECT_FALSE(memo.InSync(app, "r1", 1, "id", "h", live).has_value());
+}
+
+TEST(SyncMemoTest, RenderRecalledOnlyForTheSameRevisionAndGeneration) {
+  SyncMemo memo;
+  const kube::ObjectKey app{"ns", "app"};
+  kube::Object live = {{"apiVersion", "v1"},
+                       {"kind", "ConfigMap"},
+                       {"metadata", {{"name", "a"}, {"namespace", "ns"}, {"resourceVersion", "7"}}},
+                       {"data", {{"k", "v"}}}};
+  memo.Remember(app, "r1", 1, {{"id", "h", "7", ContentHash(live)}});
+  EXPECT_EQ(memo.Recall(app, "r1", 1), nullptr);  // remembered without a render
+
+  auto render = std::make_shared<SyncMemo::Render>();
+  render->kinds.push_back({"", "v1", "ConfigMap"});
+  render->objects.push_back({0, 0, "ns", "a"});
+  memo.Remember(app, "r1", 1, {{"id", "h", "7", ContentHash(live)}}, render);
+  ASSERT_NE(memo.Recall(app, "r1", 1), nullptr);
+  EXPECT_EQ(memo.Recall(app, "r1", 1)->objects.size(), 1u);
+  EXPECT_EQ(memo.Recall(app, "r2", 1), nullptr);
+  EXPECT_EQ(memo.Recall(app, "r1", 2), nullptr);
+  EXPECT_EQ(memo.Recall({"ns", "other"}, "r1", 1), nullptr);
+
+  auto entry = memo.RenderedInSync(app, "r1", 1, "id", live);
+  ASSERT_TRUE(entry.has_value());
+  EXPECT_EQ(entry->desired_hash, "h");
+  EXPECT_FALSE(memo.RenderedInSync(app, "r2", 1, "id", live).has_value());
+  EXPECT_FALSE(memo.RenderedInSync(app, "r1", 1, "other id", live).has_value());
+  kube::Object edited = live;
+  edited["metadata"]["resourceVersion"] = "9";
+  edited["data"]["k"] = "edited";
+  EXPECT_FALSE(memo.RenderedInSync(app, "r1", 1, "id", edited).has_value());
+
+  memo.Forget(app);
+  EXPECT_EQ(memo.Recall(app, "r1", 1), nullptr);
 }
 
 }  // namespace
