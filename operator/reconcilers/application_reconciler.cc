@@ -380,7 +380,8 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
       known[i].cached = std::move(*cached);
     }
     for (size_t i = 0; i < render.objects.size(); ++i) {
-      // What the rest of the pass reads of a known object: identity, kind and sync wave.
+      // What the rest of the pass reads of a known object: identity, kind and sync wave (order,
+      // definitions, messages).
       const SyncMemo::RenderedObject& r = render.objects[i];
       DesiredObject& d = desired[i];
       const kube::GroupVersionKind& gvk = d.ref.gvk;
@@ -391,7 +392,7 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
         o["metadata"]["annotations"][std::string(manifest::kSyncWaveAnnotation)] =
             std::to_string(r.sync_wave);
       }
-      d.applied = o;
+      // `applied` stays null: only a dry run or a write reads it, and neither happens.
       d.source.json = std::move(o);
     }
     pass = std::move(known);
@@ -484,7 +485,12 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
     return true;
   };
   // Dry-runs the objects `indices` names, several at once; their failures in object order.
-  auto preview_all = [&](const std::vector<size_t>& indices) {
+  auto preview_all = [&](const std::vector<size_t>& all) {
+    // Objects already known in sync (a recalled render) need no helper thread.
+    std::vector<size_t> indices;
+    for (size_t i : all) {
+      if (!pass[i].known) indices.push_back(i);
+    }
     std::vector<std::string> errors(indices.size());
     ForEachParallel(indices.size(), deps_.parallel_requests, [&](size_t k) {
       const size_t i = indices[k];
@@ -533,9 +539,12 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
   std::vector<ApplyAction> actions(desired.size(), ApplyAction::kUnchanged);
   std::vector<Status> apply_errors(desired.size());
   auto apply_group = [&](const std::vector<size_t>& group) -> Status {
-    ForEachParallel(group.size(), deps_.parallel_requests, [&](size_t k) {
-      const size_t i = group[k];
-      if (pass[i].known) return;
+    std::vector<size_t> writes;
+    for (size_t i : group) {
+      if (!pass[i].known) writes.push_back(i);
+    }
+    ForEachParallel(writes.size(), deps_.parallel_requests, [&](size_t k) {
+      const size_t i = writes[k];
       auto applied = applier.Apply(desired[i], *pass[i].preview);
       if (!applied.ok()) {
         apply_errors[i] = applied.status();
@@ -552,8 +561,8 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
       }
       deps_.metrics.CountApply(ApplyActionName(actions[i]));
       if (actions[i] != ApplyAction::kUnchanged) {
-        changes.push_back(
-            fmt::format("{} {}", kube::Describe(desired[i].applied), ApplyActionName(actions[i])));
+        changes.push_back(fmt::format("{} {}", kube::Describe(desired[i].source.json),
+                                      ApplyActionName(actions[i])));
       }
     }
     return first_error;
@@ -689,7 +698,7 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
     if (manifest::IsWorse(health.status, worst)) {
       worst = health.status;
       worst_message = fmt::format(
-          "{}: {}", kube::Describe(d.applied),
+          "{}: {}", kube::Describe(d.source.json),
           health.message.empty() ? manifest::HealthName(health.status) : health.message);
     }
     api::ResourceStatus r;
