@@ -449,12 +449,17 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
     return fail(kReasonValidationFailed,
                 fmt::format("revision {}: nothing applied: {}", revision, JoinLines(outside)));
   }
+  // The kinds of the desired objects, each once: thousands of objects are of a few kinds.
+  std::vector<kube::GroupVersionKind> kinds;
+  for (const auto& d : desired) {
+    if (std::find(kinds.begin(), kinds.end(), d.ref.gvk) == kinds.end()) kinds.push_back(d.ref.gvk);
+  }
   // Watch the served kinds before the dry runs, not only after the first apply: a first sync
   // then finds new objects absent from a synced cache instead of reading each one.
   if (deps_.watcher != nullptr) {
-    for (const auto& d : desired) {
-      const manifest::GroupKind gk{d.ref.gvk.group, d.ref.gvk.kind};
-      if (!crd_scopes.contains(gk) || lookup(gk).has_value()) deps_.watcher->Watch(d.ref.gvk);
+    for (const auto& gvk : kinds) {
+      const manifest::GroupKind gk{gvk.group, gvk.kind};
+      if (!crd_scopes.contains(gk) || lookup(gk).has_value()) deps_.watcher->Watch(gvk);
     }
   }
   std::set<std::string> new_namespaces;  // Namespaces in the commit that do not exist yet
@@ -554,17 +559,20 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
       pass[i].written = std::move(applied->object);
     });
     Status first_error;
+    // One metric update per action, not per object: a no-op resync counts thousands.
+    std::map<ApplyAction, int> counts;
     for (size_t i : group) {
       if (!apply_errors[i].ok()) {
         if (first_error.ok()) first_error = apply_errors[i];
         continue;
       }
-      deps_.metrics.CountApply(ApplyActionName(actions[i]));
+      ++counts[actions[i]];
       if (actions[i] != ApplyAction::kUnchanged) {
         changes.push_back(fmt::format("{} {}", kube::Describe(desired[i].source.json),
                                       ApplyActionName(actions[i])));
       }
     }
+    for (const auto& [action, n] : counts) deps_.metrics.CountApply(ApplyActionName(action), n);
     return first_error;
   };
   // Applies the objects `include` selects, rank by rank, in order.
@@ -721,7 +729,7 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
   // 9. Ready, or waiting for health.
   // Watched with or without selfHeal: the watch cache is also what the next pass compares with.
   if (deps_.watcher != nullptr) {
-    for (const auto& d : desired) deps_.watcher->Watch(d.ref.gvk);
+    for (const auto& gvk : kinds) deps_.watcher->Watch(gvk);
   }
   if (app.spec.wait && worst != manifest::Health::kHealthy) {
     // The wait for health starts when a revision (or generation) is first applied; its start is
