@@ -362,7 +362,12 @@ ReconcileResult ApplicationReconciler::Reconcile(const kube::ObjectKey& key) {
       if (s.from_crd) crd_scopes[s.kind] = s.namespaced;
     }
     for (const auto& s : render.scopes) {
-      if (is_namespaced(s.kind) != s.namespaced) return false;
+      // A kind from discovery must still be served, with the same scope.
+      if (!s.from_crd) {
+        std::optional<bool> namespaced = lookup(s.kind);
+        if (!namespaced.has_value() || *namespaced != s.namespaced) return false;
+      }
+      placed.emplace(s.kind, s.namespaced);
     }
     std::vector<ObjectPass> known(render.objects.size());
     desired.resize(render.objects.size());

@@ -398,6 +398,15 @@ TEST_F(RecalledRenderTest, RestartRendersAgain) {
   ExpectRendered(*restarted);
 }
 
+TEST_F(RecalledRenderTest, KindPlacedDifferentlyRendersAgain) {
+  auto reconciler = NewReconciler();
+  SyncFourObjects(*reconciler);
+  BreakFileOfC1();
+  // Discovery now calls ConfigMaps cluster-scoped: the render would place them differently.
+  client_.RegisterKind(kube::RestMapping{kConfigMapGvk, "configmaps", false, {}, {}});
+  ExpectRendered(*reconciler);
+}
+
 TEST_F(RecalledRenderTest, NewRevisionRendersAgain) {
   auto reconciler = NewReconciler();
   SyncFourObjects(*reconciler);
