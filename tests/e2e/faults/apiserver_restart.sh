@@ -133,7 +133,9 @@ phase_is() { [[ $(field '{.status.phase}') == "$1" ]]; }
 
 c1=$(write_commit one 20)
 sample "$tmp/cm-events" configmaps --output-watch-events -o jsonpath='{.type} {.object.metadata.name} {.object.data.value}{"\n"}'
-start_operator --kube-qps 200 --kube-burst 400
+# 20 requests/s: the 150 ConfigMaps of step 1 take ~15 s (a dry run and a write each, several
+# in flight), long enough for the restart to land mid-sync; unthrottled they take under 2 s.
+start_operator --kube-qps 20 --kube-burst 20
 {
   cat <<YAML
 apiVersion: gantry.io/v1alpha1
