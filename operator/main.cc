@@ -52,8 +52,9 @@ int RunOperator(const gantry::controller::ManagerOptions& options, const std::st
     spdlog::error("{}", manager.status().ToString());
     return 1;
   }
-  // GitOps sync: GitRepository and Application controllers and the webhook receiver. Like every
-  // controller, it outlives the manager (reset below), whose workers call it.
+  // GitOps sync: GitRepository and Application controllers and the webhook receiver. It is
+  // destroyed after Run (which stops the workers that call it) but before the manager: its
+  // self-heal watcher runs informers of its own on the manager's KubeClient.
   auto sync = gantry::reconcilers::SetUpSyncControllers(**manager, {});
   if (!sync.ok()) {
     spdlog::error("{}", sync.status().ToString());
@@ -90,6 +91,7 @@ int RunOperator(const gantry::controller::ManagerOptions& options, const std::st
     }
   });
   gantry::Status result = (*manager)->Run(stop.get_token());
+  sync->reset();
   manager->reset();
   rollouts->reset();
   analysis_runs->reset();

@@ -8,7 +8,8 @@
 //   managed object edited or deleted (selfHeal) ----------> application queue
 //
 // Call SetUpSyncControllers once, before Manager::Run, from the thread that sets up the
-// manager; keep the returned object alive until Run has returned.
+// manager; keep the returned object alive until Run has returned, and destroy it before the
+// Manager: the self-heal watcher's informers use the Manager's KubeClient.
 #pragma once
 
 #include <filesystem>
